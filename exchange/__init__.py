@@ -1,0 +1,1 @@
+"""Story Exchange: facilitated, realtime story exchanges between practitioners."""

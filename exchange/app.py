@@ -1,0 +1,85 @@
+"""The application factory: settings, engine, routers, pages and static files."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from exchange.accounts.views import router as accounts_router
+from exchange.auth import CookieSigner, SecurityMiddleware
+from exchange.db import make_engine
+from exchange.deps import CsrfFailed, LoginRequired
+from exchange.i18n import _
+from exchange.programmes.lobby import router as lobby_router
+from exchange.programmes.views import router as programmes_router
+from exchange.settings import Settings, get_settings, resolve_secret
+from exchange.templating import WEB_DIR, render
+
+_ERROR_TITLES = {
+    400: "That request didn't look right.",
+    403: "You can't do that here.",
+    404: "There's nothing here.",
+    405: "That isn't something this page can do.",
+    409: "That can't be done right now.",
+    422: "Some of what was sent isn't valid.",
+}
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the app; the lifespan opens the database engine and closes it on shutdown."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.engine = make_engine(settings.database_url)
+        try:
+            yield
+        finally:
+            app.state.engine.dispose()
+
+    app = FastAPI(title="Story Exchange", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.settings = settings
+    app.state.signer = CookieSigner(resolve_secret(settings))
+    app.add_middleware(SecurityMiddleware, secure_cookies=settings.secure_cookies)
+    app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
+    app.include_router(accounts_router)
+    app.include_router(programmes_router)
+    app.include_router(lobby_router)
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.exception_handler(LoginRequired)
+    async def _to_login(request: Request, exc: LoginRequired) -> Response:
+        return RedirectResponse(f"/login?next={quote(exc.next_path)}", status_code=303)
+
+    @app.exception_handler(CsrfFailed)
+    async def _csrf(request: Request, exc: CsrfFailed) -> Response:
+        message = _("This form has expired or came from another site. Go back, reload the page and try again.")
+        return render(request, "error.html", status_code=403, title=_("Please try again"), message=message)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        title = _(_ERROR_TITLES.get(exc.status_code, "Something went wrong."))
+        detail = exc.detail if isinstance(exc.detail, str) and exc.detail != _http_phrase(exc.status_code) else ""
+        return render(request, "error.html", status_code=exc.status_code, title=title, message=detail)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        return render(request, "error.html", status_code=422, title=_(_ERROR_TITLES[422]), message="")
+
+    return app
+
+
+def _http_phrase(status_code: int) -> str:
+    from http import HTTPStatus
+
+    return HTTPStatus(status_code).phrase

@@ -1,0 +1,96 @@
+"""Every dependency alias in one place: database sessions, the signed-in staff user, the practitioner."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+from sqlmodel import Session
+
+from exchange.accounts.models import StaffRole, StaffUser
+from exchange.accounts.service import user_for_session
+from exchange.auth import CSRF_FIELD, STAFF_COOKIE, CookieSigner, csrf_matches, participant_cookie_name
+from exchange.programmes.models import Participant
+from exchange.settings import Settings
+from exchange.templating import csrf_token
+
+
+class LoginRequired(Exception):
+    """Raised by page dependencies when nobody is signed in; answered with a redirect to /login."""
+
+    def __init__(self, next_path: str) -> None:
+        self.next_path = next_path
+
+
+class CsrfFailed(Exception):
+    """A state-changing form came without the token from its own page."""
+
+
+def get_settings_dep(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def get_signer(request: Request) -> CookieSigner:
+    return request.app.state.signer
+
+
+def get_db(request: Request) -> Iterator[Session]:
+    """One short-lived session per request; committed by the handler that changes things."""
+    with Session(request.app.state.engine, expire_on_commit=False) as session:
+        yield session
+
+
+AppSettings = Annotated[Settings, Depends(get_settings_dep)]
+Signer = Annotated[CookieSigner, Depends(get_signer)]
+DbSession = Annotated[Session, Depends(get_db)]
+
+
+def optional_staff(request: Request, db: DbSession) -> StaffUser | None:
+    token = request.cookies.get(STAFF_COOKIE)
+    user = user_for_session(db, token=token) if token and len(token) < 100 else None
+    request.state.staff = user
+    return user
+
+
+def require_staff(request: Request, user: Annotated[StaffUser | None, Depends(optional_staff)]) -> StaffUser:
+    if user is None:
+        raise LoginRequired(request.url.path)
+    return user
+
+
+def require_lead(user: Annotated[StaffUser, Depends(require_staff)]) -> StaffUser:
+    if user.role != StaffRole.LEAD:
+        raise HTTPException(status_code=403, detail="Only programme leads can do this.")
+    return user
+
+
+async def check_csrf(request: Request) -> None:
+    """Refuse a state-changing form that does not echo this browser's CSRF token."""
+    form = await request.form()
+    submitted = form.get(CSRF_FIELD)
+    if not csrf_matches(csrf_token(request), submitted if isinstance(submitted, str) else None):
+        raise CsrfFailed
+
+
+def participant_from_cookie(request: Request, exchange_id: int, db: DbSession, signer: Signer) -> Participant | None:
+    """The practitioner whose exchange cookie came with this request, if it is still valid."""
+    payload = signer.loads(request.cookies.get(participant_cookie_name(exchange_id)), salt="participant")
+    if not isinstance(payload, dict):
+        return None
+    participant = db.get(Participant, payload.get("p"))
+    if (
+        participant is None
+        or participant.exchange_id != exchange_id
+        or participant.revoked_at is not None
+        or participant.token_version != payload.get("v")
+    ):
+        return None
+    return participant
+
+
+OptionalStaff = Annotated[StaffUser | None, Depends(optional_staff)]
+CurrentStaff = Annotated[StaffUser, Depends(require_staff)]
+CurrentLead = Annotated[StaffUser, Depends(require_lead)]
+OptionalParticipant = Annotated[Participant | None, Depends(participant_from_cookie)]
+CsrfProtected = Depends(check_csrf)

@@ -1,0 +1,65 @@
+"""An iCalendar (.ics) file for an exchange, built by hand: RFC 5545 escaping and line folding."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from fastapi.responses import Response
+
+from exchange.programmes.models import Exchange
+from exchange.timeutil import utcnow
+
+
+def _escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\r\n", "\\n").replace("\n", "\\n")
+
+
+def _fold(line: str) -> str:
+    """Lines longer than 75 octets continue on the next line after a space."""
+    raw = line.encode()
+    if len(raw) <= 75:
+        return line
+    parts, start = [], 0
+    while start < len(raw):
+        end = min(start + (75 if start == 0 else 74), len(raw))
+        while end < len(raw) and (raw[end] & 0xC0) == 0x80:  # never split a UTF-8 character
+            end -= 1
+        parts.append(raw[start:end].decode())
+        start = end
+    return "\r\n ".join(parts)
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.strftime("%Y%m%dT%H%M%SZ")
+
+
+def calendar(exchange: Exchange, *, url: str, description_extra: str = "") -> str:
+    """A one-event calendar for the exchange, in UTC so every calendar shows the viewer's own time."""
+    description = "\n\n".join(part for part in (exchange.purpose, description_extra, exchange.call_url) if part)
+    lines = [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        "PRODID:-//Story Exchange//EN",
+        "CALSCALE:GREGORIAN",
+        "METHOD:PUBLISH",
+        "BEGIN:VEVENT",
+        f"UID:exchange-{exchange.id}@story-exchange",
+        f"DTSTAMP:{_stamp(utcnow())}",
+        f"DTSTART:{_stamp(exchange.starts_at)}",
+        f"DTEND:{_stamp(exchange.starts_at + timedelta(minutes=exchange.duration_minutes))}",
+        f"SUMMARY:{_escape(exchange.title)}",
+        f"DESCRIPTION:{_escape(description)}",
+        f"URL:{url}",
+        *( [f"LOCATION:{_escape(exchange.call_url)}"] if exchange.call_url else [] ),
+        "END:VEVENT",
+        "END:VCALENDAR",
+    ]
+    return "\r\n".join(_fold(line) for line in lines) + "\r\n"
+
+
+def response(body: str, *, filename: str) -> Response:
+    return Response(
+        body,
+        media_type="text/calendar; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )

@@ -1,0 +1,89 @@
+"""Programmes, their exchanges, and the practitioners invited to each exchange."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Column, String
+from sqlmodel import Field, SQLModel
+
+from exchange.db import UtcDateTime
+from exchange.timeutil import utcnow
+
+
+class ExchangeStatus(StrEnum):
+    DRAFT = "draft"
+    SCHEDULED = "scheduled"
+    LIVE = "live"
+    ENDED = "ended"
+
+
+class Consent(StrEnum):
+    """How a practitioner appears in the transcript."""
+
+    NAME = "name"
+    INITIALS = "initials"
+    ANONYMOUS = "anonymous"
+
+
+class Programme(SQLModel, table=True):
+    __tablename__ = "programme"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=120)
+    description: str = Field(default="", max_length=2000)
+    created_by: int = Field(foreign_key="staff_user.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+
+
+class ProgrammeMember(SQLModel, table=True):
+    """A staff user who may see and work in a programme."""
+
+    __tablename__ = "programme_member"
+
+    programme_id: int = Field(foreign_key="programme.id", primary_key=True, ondelete="CASCADE")
+    user_id: int = Field(foreign_key="staff_user.id", primary_key=True, ondelete="CASCADE")
+    added_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+
+
+class Exchange(SQLModel, table=True):
+    __tablename__ = "exchange"
+
+    id: int | None = Field(default=None, primary_key=True)
+    programme_id: int = Field(foreign_key="programme.id", index=True, ondelete="CASCADE")
+    title: str = Field(max_length=120)
+    purpose: str = Field(default="", max_length=2000)
+    starts_at: datetime = Field(sa_type=UtcDateTime)
+    timezone: str = Field(max_length=64)
+    duration_minutes: int
+    language: str = Field(default="en", max_length=35)
+    call_url: str = Field(default="", max_length=500)
+    template_key: str = Field(max_length=40)
+    plan: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    status: ExchangeStatus = Field(default=ExchangeStatus.DRAFT, sa_type=String(20))
+    created_by: int = Field(foreign_key="staff_user.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+
+
+class Participant(SQLModel, table=True):
+    """A practitioner invited to one exchange."""
+
+    __tablename__ = "participant"
+
+    id: int | None = Field(default=None, primary_key=True)
+    exchange_id: int = Field(foreign_key="exchange.id", index=True, ondelete="CASCADE")
+    name: str = Field(max_length=80)
+    context: str = Field(default="", max_length=200)
+    email: str = Field(default="", max_length=254)
+    #: The link's token is derived from the app secret and this salt; only its hash is stored.
+    token_salt: str = Field(max_length=64)
+    token_hash: str = Field(max_length=64, unique=True, index=True)
+    #: Bumped on re-issue so the old link and cookies made from it stop working.
+    token_version: int = 1
+    revoked_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    rules_accepted_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    consent: Consent | None = Field(default=None, sa_type=String(20))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)

@@ -1,0 +1,344 @@
+"""Staff pages: programmes, exchanges, the plan editor and invites. Thin: forms in, service, page out."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import RedirectResponse, Response
+
+from exchange.accounts.service import get_user_by_email
+from exchange.deps import AppSettings, CsrfProtected, CurrentLead, CurrentStaff, DbSession
+from exchange.i18n import _
+from exchange.programmes import ics, plan_editor, service
+from exchange.programmes.forms import ExchangeForm, FormErrors, MemberForm, ParticipantForm, ProgrammeForm, parse_form
+from exchange.programmes.models import Exchange, ExchangeStatus, Participant
+from exchange.prompts.catalog import list_templates
+from exchange.prompts.models import ActivityKind, OnExpiry, QueueOrder, SpeakingOrder
+from exchange.settings import resolve_secret
+from exchange.templating import in_zone, render
+from exchange.timeutil import timezone_names, utcnow
+
+router = APIRouter()
+
+
+def _form_dict(form: object) -> dict[str, str]:
+    return {k: v for k, v in form.items() if isinstance(v, str)}  # type: ignore[attr-defined]
+
+
+def _see_other(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+def _exchange_or_404(db: DbSession, user: CurrentStaff, exchange_id: int) -> Exchange:
+    exchange = service.exchange_for(db, user=user, exchange_id=exchange_id)
+    if exchange is None:
+        raise HTTPException(status_code=404)
+    return exchange
+
+
+@router.get("/")
+def home(request: Request) -> Response:
+    return _see_other("/programmes")
+
+
+# --- programmes -------------------------------------------------------------------------------
+
+
+@router.get("/programmes")
+def programme_list(request: Request, db: DbSession, user: CurrentStaff) -> Response:
+    programmes = service.programmes_for(db, user=user)
+    return render(request, "programme/list.html", programmes=programmes, form={}, errors={})
+
+
+@router.post("/programmes", dependencies=[CsrfProtected])
+async def programme_create(request: Request, db: DbSession, user: CurrentLead) -> Response:
+    data = _form_dict(await request.form())
+    try:
+        programme = service.create_programme(db, lead=user, form=parse_form(ProgrammeForm, data))
+    except FormErrors as exc:
+        programmes = service.programmes_for(db, user=user)
+        return render(
+            request, "programme/list.html", status_code=400, programmes=programmes, form=data, errors=exc.errors
+        )
+    db.commit()
+    return _see_other(f"/programmes/{programme.id}")
+
+
+@router.get("/programmes/{programme_id}")
+def programme_detail(request: Request, programme_id: int, db: DbSession, user: CurrentStaff) -> Response:
+    return _programme_page(request, db, user, programme_id)
+
+
+def _programme_page(request, db, user, programme_id, *, status_code=200, errors=None, form=None):  # noqa: ANN001, ANN202
+    programme = service.programme_for(db, user=user, programme_id=programme_id)
+    if programme is None:
+        raise HTTPException(status_code=404)
+    return render(
+        request,
+        "programme/detail.html",
+        status_code=status_code,
+        programme=programme,
+        exchanges=service.exchanges_in(db, programme=programme),
+        members=service.members_of(db, programme=programme),
+        errors=errors or {},
+        form=form or {},
+    )
+
+
+@router.post("/programmes/{programme_id}/members", dependencies=[CsrfProtected])
+async def programme_add_member(request: Request, programme_id: int, db: DbSession, user: CurrentLead) -> Response:
+    programme = service.programme_for(db, user=user, programme_id=programme_id)
+    if programme is None:
+        raise HTTPException(status_code=404)
+    data = _form_dict(await request.form())
+    try:
+        member = get_user_by_email(db, email=parse_form(MemberForm, data).email)
+        if member is None:
+            raise FormErrors({"email": _("No staff account uses this email. Create it with `exchange create-user`.")})
+        service.add_member(db, lead=user, programme=programme, user=member)
+    except FormErrors as exc:
+        return _programme_page(request, db, user, programme_id, status_code=400, errors=exc.errors, form=data)
+    db.commit()
+    return _see_other(f"/programmes/{programme_id}")
+
+
+# --- exchanges --------------------------------------------------------------------------------
+
+
+def _exchange_form_page(request, *, programme, exchange=None, form=None, errors=None, status_code=200):  # noqa: ANN001, ANN202
+    return render(
+        request,
+        "facilitator/exchange_form.html",
+        status_code=status_code,
+        programme=programme,
+        exchange=exchange,
+        form=form or {},
+        errors=errors or {},
+        templates_=list_templates(),
+        timezones=timezone_names(),
+    )
+
+
+@router.get("/programmes/{programme_id}/exchanges/new")
+def exchange_new(request: Request, programme_id: int, db: DbSession, user: CurrentStaff) -> Response:
+    programme = service.programme_for(db, user=user, programme_id=programme_id)
+    if programme is None:
+        raise HTTPException(status_code=404)
+    tomorrow = utcnow() + timedelta(days=7)
+    defaults = {
+        "start_date": tomorrow.date().isoformat(),
+        "start_time": "14:00",
+        "timezone": "UTC",
+        "duration_minutes": "120",
+        "language": "en",
+        "template_key": "story-exchange",
+    }
+    return _exchange_form_page(request, programme=programme, form=defaults)
+
+
+@router.post("/programmes/{programme_id}/exchanges", dependencies=[CsrfProtected])
+async def exchange_create(request: Request, programme_id: int, db: DbSession, user: CurrentStaff) -> Response:
+    programme = service.programme_for(db, user=user, programme_id=programme_id)
+    if programme is None:
+        raise HTTPException(status_code=404)
+    data = _form_dict(await request.form())
+    try:
+        form = parse_form(ExchangeForm, data)
+        if form.template_key not in {t.key for t in list_templates()}:
+            raise FormErrors({"template_key": _("Choose a plan from the list.")})
+        exchange = service.create_exchange(db, user=user, programme=programme, form=form)
+    except FormErrors as exc:
+        return _exchange_form_page(request, programme=programme, form=data, errors=exc.errors, status_code=400)
+    db.commit()
+    return _see_other(f"/exchanges/{exchange.id}")
+
+
+@router.get("/exchanges/{exchange_id}")
+def exchange_detail(
+    request: Request, exchange_id: int, db: DbSession, user: CurrentStaff, settings: AppSettings
+) -> Response:
+    exchange = _exchange_or_404(db, user, exchange_id)
+    return _exchange_page(request, db, exchange, settings)
+
+
+def _exchange_page(request, db, exchange, settings, *, status_code=200, errors=None, form=None, highlight=None):  # noqa: ANN001, ANN202
+    secret = resolve_secret(settings)
+    participants = service.participants_of(db, exchange=exchange)
+    links = {p.id: f"{settings.base_url}/join/{service.invite_token(secret, p)}" for p in participants}
+    return render(
+        request,
+        "facilitator/exchange.html",
+        status_code=status_code,
+        exchange=exchange,
+        programme=service.programme_for(db, user=request.state.staff, programme_id=exchange.programme_id),
+        plan=service.plan_of(exchange),
+        participants=participants,
+        links=links,
+        local_start=in_zone(exchange.starts_at, exchange.timezone),
+        errors=errors or {},
+        form=form or {},
+        highlight=highlight,
+        editable=exchange.status in service.EDITABLE,
+    )
+
+
+@router.get("/exchanges/{exchange_id}/edit")
+def exchange_edit(request: Request, exchange_id: int, db: DbSession, user: CurrentStaff) -> Response:
+    exchange = _exchange_or_404(db, user, exchange_id)
+    programme = service.programme_for(db, user=user, programme_id=exchange.programme_id)
+    local = in_zone(exchange.starts_at, exchange.timezone)
+    form = {
+        "title": exchange.title,
+        "purpose": exchange.purpose,
+        "start_date": local.date().isoformat(),
+        "start_time": local.strftime("%H:%M"),
+        "timezone": exchange.timezone,
+        "duration_minutes": str(exchange.duration_minutes),
+        "language": exchange.language,
+        "call_url": exchange.call_url,
+        "template_key": exchange.template_key,
+    }
+    return _exchange_form_page(request, programme=programme, exchange=exchange, form=form)
+
+
+@router.post("/exchanges/{exchange_id}/edit", dependencies=[CsrfProtected])
+async def exchange_update(request: Request, exchange_id: int, db: DbSession, user: CurrentStaff) -> Response:
+    exchange = _exchange_or_404(db, user, exchange_id)
+    programme = service.programme_for(db, user=user, programme_id=exchange.programme_id)
+    data = _form_dict(await request.form())
+    try:
+        form = parse_form(ExchangeForm, data, context={"current_start": exchange.starts_at})
+        service.update_exchange(db, exchange=exchange, form=form)
+    except FormErrors as exc:
+        db.rollback()
+        return _exchange_form_page(
+            request, programme=programme, exchange=exchange, form=data, errors=exc.errors, status_code=400
+        )
+    except service.NotAllowed:
+        raise HTTPException(status_code=409, detail=_("A live or ended exchange can't be edited.")) from None
+    db.commit()
+    return _see_other(f"/exchanges/{exchange_id}")
+
+
+@router.post("/exchanges/{exchange_id}/status", dependencies=[CsrfProtected])
+async def exchange_status(request: Request, exchange_id: int, db: DbSession, user: CurrentStaff) -> Response:
+    exchange = _exchange_or_404(db, user, exchange_id)
+    target = (await request.form()).get("status")
+    if target not in {ExchangeStatus.DRAFT.value, ExchangeStatus.SCHEDULED.value}:
+        raise HTTPException(status_code=400, detail=_("Choose draft or scheduled."))
+    try:
+        service.set_status(db, exchange=exchange, status=ExchangeStatus(target))
+    except service.NotAllowed:
+        raise HTTPException(status_code=409, detail=_("The exchange can't change to that status now.")) from None
+    db.commit()
+    return _see_other(f"/exchanges/{exchange_id}")
+
+
+# --- the plan editor --------------------------------------------------------------------------
+
+
+@router.get("/exchanges/{exchange_id}/plan")
+def plan_page(request: Request, exchange_id: int, db: DbSession, user: CurrentStaff) -> Response:
+    exchange = _exchange_or_404(db, user, exchange_id)
+    return _plan_page(request, exchange, exchange.plan)
+
+
+def _plan_page(request, exchange, data, *, errors=None, status_code=200, saved=False):  # noqa: ANN001, ANN202
+    return render(
+        request,
+        "facilitator/plan.html",
+        status_code=status_code,
+        exchange=exchange,
+        data=data,
+        errors=errors or {},
+        saved=saved,
+        editable=exchange.status in service.EDITABLE,
+        kinds=list(ActivityKind),
+        on_expiry=list(OnExpiry),
+        queue_orders=list(QueueOrder),
+        speaking_orders=list(SpeakingOrder),
+    )
+
+
+@router.post("/exchanges/{exchange_id}/plan", dependencies=[CsrfProtected])
+async def plan_save(request: Request, exchange_id: int, db: DbSession, user: CurrentStaff) -> Response:
+    exchange = _exchange_or_404(db, user, exchange_id)
+    if exchange.status not in service.EDITABLE:
+        raise HTTPException(status_code=409, detail=_("The plan is fixed once the exchange is live."))
+    form = _form_dict(await request.form())
+    action = form.get("action", "save")
+    try:
+        data = plan_editor.apply_form(service.plan_of(exchange), form)
+        verb, _sep, arg = action.partition(":")
+        index = int(arg) if arg.isdigit() else -1
+        if verb == "up":
+            plan_editor.move(data, index, -1)
+        elif verb == "down":
+            plan_editor.move(data, index, +1)
+        elif verb == "remove":
+            plan_editor.remove(data, index)
+        elif verb == "add":
+            plan_editor.add(data, kind=form.get("new_kind", ""), title=form.get("new_title", ""))
+        plan = plan_editor.validate(data)
+    except FormErrors as exc:
+        shown = locals().get("data") or exchange.plan
+        return _plan_page(request, exchange, shown, errors=exc.errors, status_code=400)
+    service.save_plan(db, exchange=exchange, plan=plan)
+    db.commit()
+    anchor = f"#phase-{index}" if verb in {"up", "down"} and index >= 0 else ("#add" if verb == "add" else "")
+    return _see_other(f"/exchanges/{exchange_id}/plan?saved=1{anchor}")
+
+
+# --- practitioners and invites ----------------------------------------------------------------
+
+
+@router.post("/exchanges/{exchange_id}/participants", dependencies=[CsrfProtected])
+async def participant_add(
+    request: Request, exchange_id: int, db: DbSession, user: CurrentStaff, settings: AppSettings
+) -> Response:
+    exchange = _exchange_or_404(db, user, exchange_id)
+    data = _form_dict(await request.form())
+    try:
+        participant = service.add_participant(
+            db, secret=resolve_secret(settings), exchange=exchange, form=parse_form(ParticipantForm, data)
+        )
+    except FormErrors as exc:
+        return _exchange_page(request, db, exchange, settings, status_code=400, errors=exc.errors, form=data)
+    except service.NotAllowed:
+        raise HTTPException(status_code=409, detail=_("This exchange has ended.")) from None
+    db.commit()
+    return _see_other(f"/exchanges/{exchange_id}?invited={participant.id}#participant-{participant.id}")
+
+
+def _participant_or_404(db: DbSession, exchange: Exchange, participant_id: int) -> Participant:
+    participant = service.participant_in(db, exchange=exchange, participant_id=participant_id)
+    if participant is None:
+        raise HTTPException(status_code=404)
+    return participant
+
+
+@router.post("/exchanges/{exchange_id}/participants/{participant_id}/revoke", dependencies=[CsrfProtected])
+def participant_revoke(exchange_id: int, participant_id: int, db: DbSession, user: CurrentStaff) -> Response:
+    exchange = _exchange_or_404(db, user, exchange_id)
+    service.revoke(db, participant=_participant_or_404(db, exchange, participant_id))
+    db.commit()
+    return _see_other(f"/exchanges/{exchange_id}#participant-{participant_id}")
+
+
+@router.post("/exchanges/{exchange_id}/participants/{participant_id}/reissue", dependencies=[CsrfProtected])
+def participant_reissue(
+    exchange_id: int, participant_id: int, db: DbSession, user: CurrentStaff, settings: AppSettings
+) -> Response:
+    exchange = _exchange_or_404(db, user, exchange_id)
+    service.reissue(db, secret=resolve_secret(settings), participant=_participant_or_404(db, exchange, participant_id))
+    db.commit()
+    return _see_other(f"/exchanges/{exchange_id}?invited={participant_id}#participant-{participant_id}")
+
+
+@router.get("/exchanges/{exchange_id}/exchange.ics")
+def exchange_ics(exchange_id: int, db: DbSession, user: CurrentStaff, settings: AppSettings) -> Response:
+    exchange = _exchange_or_404(db, user, exchange_id)
+    body = ics.calendar(exchange, url=f"{settings.base_url}/exchanges/{exchange_id}")
+    return ics.response(body, filename=f"exchange-{exchange_id}.ics")
+

@@ -1,0 +1,136 @@
+"""The folded state of one live exchange: data only, immutable, compared by value."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from exchange.prompts.models import Phase, PhasePlan, QueueOrder
+
+
+class Status(StrEnum):
+    """The lifecycle of an exchange: WAITING -> LIVE -> ENDED, never back."""
+
+    WAITING = "waiting"
+    LIVE = "live"
+    ENDED = "ended"
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """A practitioner in the roster, with the seconds they have held the floor so far."""
+
+    id: str
+    name: str
+    airtime: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Timer:
+    """A countdown as data: running (deadline set), paused (remaining set) or idle (neither)."""
+
+    deadline: datetime | None = None
+    paused_remaining: float | None = None
+    time_up: bool = False  # TimeUp was signalled; keeps a SIGNAL timer from signalling twice
+
+    @property
+    def running(self) -> bool:
+        return self.deadline is not None
+
+    @property
+    def paused(self) -> bool:
+        return self.paused_remaining is not None
+
+    @property
+    def active(self) -> bool:
+        return self.running or self.paused
+
+
+@dataclass(frozen=True, slots=True)
+class PhaseRecord:
+    """When a phase actually ran: first start, and last end (None while it runs or never ran)."""
+
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Turns:
+    """The speaking round of a turn-based phase."""
+
+    remaining: tuple[str, ...] = ()  # waiting to speak, in order
+    done: tuple[str, ...] = ()
+    skipped: tuple[str, ...] = ()
+    speaker: str | None = None
+    since: datetime | None = None
+    timer: Timer = field(default_factory=Timer)
+
+
+@dataclass(frozen=True, slots=True)
+class Hand:
+    """A raised hand; the queue keeps them in the order they were raised."""
+
+    participant_id: str
+    raised_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SessionState:
+    """Everything a live exchange knows, folded from its events."""
+
+    exchange_id: int
+    status: Status = Status.WAITING
+    plan: PhasePlan | None = None
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+    roster: tuple[Member, ...] = ()  # in joining order
+    phase_index: int | None = None
+    phases: tuple[PhaseRecord, ...] = ()  # one per plan phase
+    phase_timer: Timer = field(default_factory=Timer)
+    turns: Turns = field(default_factory=Turns)
+    hands: tuple[Hand, ...] = ()
+    queue_order: QueueOrder = QueueOrder.FIRST_COME
+    floor_holder: str | None = None
+    floor_since: datetime | None = None
+    last_seq: int = 0
+
+    @classmethod
+    def initial(cls, exchange_id: int) -> SessionState:
+        """The state before any event: waiting, nobody joined."""
+        return cls(exchange_id=exchange_id)
+
+    @property
+    def phase(self) -> Phase | None:
+        """The phase running now, if any."""
+        if self.plan is None or self.phase_index is None:
+            return None
+        return self.plan.phases[self.phase_index]
+
+    @property
+    def turn_based(self) -> bool:
+        """Whether the running phase is organised in speaking turns."""
+        phase = self.phase
+        return phase is not None and phase.turn_based
+
+    def member(self, participant_id: str) -> Member | None:
+        """The roster entry for an id, if they joined."""
+        for member in self.roster:
+            if member.id == participant_id:
+                return member
+        return None
+
+    def name_of(self, participant_id: str) -> str:
+        """A display name for an id (the id itself if unknown)."""
+        member = self.member(participant_id)
+        return member.name if member is not None else participant_id
+
+    def airtime_of(self, participant_id: str) -> float:
+        """Seconds this person has held the floor, finished turns and floors only."""
+        member = self.member(participant_id)
+        return member.airtime if member is not None else 0.0
+
+
+def initial_state(exchange_id: int) -> SessionState:
+    """The state before any event."""
+    return SessionState.initial(exchange_id)

@@ -1,0 +1,156 @@
+"""PURE: project an exchange's state (or one of its events) into what a role may see, as JSON-able dicts.
+
+Times are ISO 8601 strings in UTC ("...Z"), like the events on the wire; clients count down from
+deadlines themselves, so a view only changes when an event does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from types import MappingProxyType
+from typing import Any
+
+from exchange.prompts.models import Phase
+from exchange.sessions.activities import hands
+from exchange.sessions.commands import Role
+from exchange.sessions.events import EventEnvelope
+from exchange.sessions.state import SessionState, Timer
+
+JSON = dict[str, Any]
+
+
+def _iso(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _timer(timer: Timer) -> JSON:
+    return {
+        "running": timer.running,
+        "deadline": _iso(timer.deadline),
+        "paused_remaining": timer.paused_remaining,
+        "time_up": timer.time_up,
+    }
+
+
+def _person(state: SessionState, participant_id: str | None) -> JSON | None:
+    if participant_id is None:
+        return None
+    return {"id": participant_id, "name": state.name_of(participant_id)}
+
+
+def _people(state: SessionState, ids: tuple[str, ...]) -> list[JSON]:
+    return [{"id": pid, "name": state.name_of(pid)} for pid in ids]
+
+
+def _phase_content(phase: Phase | None) -> JSON | None:
+    if phase is None:
+        return None
+    return {
+        "key": phase.key,
+        "title": phase.title,
+        "kind": phase.kind.value,
+        "minutes": phase.minutes,
+        "prompts": list(phase.prompts),
+        "listener_prompts": list(phase.listener_prompts),
+        "turn_based": phase.turn_based,
+        "turn_seconds": phase.turn_seconds,
+    }
+
+
+def _turns(state: SessionState) -> JSON | None:
+    if not state.turn_based:
+        return None
+    turns = state.turns
+    return {
+        "speaker": _person(state, turns.speaker),
+        "since": _iso(turns.since),
+        "next_speaker": _person(state, turns.remaining[0] if turns.remaining else None),
+        "order": _people(state, turns.remaining),
+        "done": _people(state, turns.done),
+        "skipped": _people(state, turns.skipped),
+        "timer": _timer(turns.timer),
+    }
+
+
+def _floor(state: SessionState) -> JSON | None:
+    if state.turn_based or state.phase is None:
+        return None
+    return {
+        "queue_order": state.queue_order.value,
+        "holder": _person(state, state.floor_holder),
+        "since": _iso(state.floor_since),
+        "hands": [
+            {"id": hand.participant_id, "name": state.name_of(hand.participant_id), "raised_at": _iso(hand.raised_at)}
+            for hand in hands.queue(state)
+        ],
+    }
+
+
+def _common(state: SessionState) -> JSON:
+    plan = state.plan
+    return {
+        "exchange_id": state.exchange_id,
+        "seq": state.last_seq,
+        "status": state.status.value,
+        "title": plan.title if plan else None,
+        "agreements": list(plan.agreements) if plan else [],
+        "started_at": _iso(state.started_at),
+        "ended_at": _iso(state.ended_at),
+        "phase_index": state.phase_index,
+        "phase_count": len(plan.phases) if plan else 0,
+        "phase": _phase_content(state.phase),
+        "phase_timer": _timer(state.phase_timer),
+        "turns": _turns(state),
+        "floor": _floor(state),
+    }
+
+
+def participant_view(state: SessionState) -> JSON:
+    """What every practitioner may see; the same for all of them, so it is built once per event."""
+    return {**_common(state), "roster": [{"id": m.id, "name": m.name} for m in state.roster]}
+
+
+def facilitator_view(state: SessionState) -> JSON:
+    """Everything: the whole plan with planned and actual times, and airtime per person."""
+    view = _common(state)
+    plan = state.plan
+    phases: list[JSON] = []
+    offset = 0
+    for index, phase in enumerate(plan.phases if plan else ()):
+        record = state.phases[index] if index < len(state.phases) else None
+        phases.append(
+            {
+                "index": index,
+                "key": phase.key,
+                "title": phase.title,
+                "kind": phase.kind.value,
+                "minutes": phase.minutes,
+                "planned_offset_minutes": offset,
+                "on_expiry": phase.on_expiry.value,
+                "started_at": _iso(record.started_at) if record else None,
+                "ended_at": _iso(record.ended_at) if record else None,
+            }
+        )
+        offset += phase.minutes
+    view["phases"] = phases
+    view["roster"] = [{"id": m.id, "name": m.name, "airtime_seconds": m.airtime} for m in state.roster]
+    return view
+
+
+#: Per event type: how to redact its JSON for a role (return None to hide it). Today none do;
+#: private notes and anonymous cards will register here.
+Redactor = Callable[[JSON, Role], JSON | None]
+REDACTORS: Mapping[str, Redactor] = MappingProxyType({})
+
+
+def visible_event(envelope: EventEnvelope, role: Role) -> JSON | None:
+    """The envelope as JSON for `role`, redacted as that role must see it, or None if hidden."""
+    data: JSON = envelope.model_dump(mode="json")
+    redact = REDACTORS.get(envelope.event.type)
+    if redact is None:
+        return data
+    event = redact(data["event"], role)
+    return None if event is None else {**data, "event": event}

@@ -1,0 +1,65 @@
+"""Settings: every knob comes from an `EXCHANGE_*` environment variable, with embedded-mode defaults."""
+
+from __future__ import annotations
+
+import secrets
+from functools import cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+VAR_DIR = Path("var")
+
+
+class Settings(BaseSettings):
+    """Runtime configuration; read once per process."""
+
+    model_config = SettingsConfigDict(env_prefix="EXCHANGE_", extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    database_url: str = f"sqlite:///{VAR_DIR / 'exchange.db'}"
+    redis_url: str | None = None
+    #: Signs session cookies and CSRF tokens. Generated into var/ on first run when not set.
+    secret_key: str = ""
+    #: The public address people open; used in invite links and the websocket Origin check.
+    public_url: str = ""
+    #: Cookies marked Secure; turn on behind HTTPS.
+    secure_cookies: bool = False
+    staff_session_days: int = Field(default=14, ge=1, le=90)
+    participant_cookie_days: int = Field(default=60, ge=1, le=365)
+    #: Largest websocket frame a client may send, in bytes.
+    ws_max_frame: int = Field(default=64 * 1024, ge=1024, le=4 * 1024 * 1024)
+    #: Frames queued for one socket before a slow reader is dropped.
+    ws_queue_frames: int = Field(default=256, ge=8, le=65536)
+    ws_heartbeat_seconds: float = Field(default=15.0, gt=0, le=300)
+    log_level: str = "info"
+
+    @property
+    def base_url(self) -> str:
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def resolve_secret(settings: Settings) -> str:
+    """The configured secret, or one kept in var/secret_key so sessions survive restarts."""
+    if settings.secret_key:
+        return settings.secret_key
+    path = VAR_DIR / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(48)
+    path.write_text(secret)
+    path.chmod(0o600)
+    return secret
+
+
+@cache
+def get_settings() -> Settings:
+    """The process-wide settings."""
+    return Settings()

@@ -1,0 +1,51 @@
+"""Jinja2 pages from web/templates, with gettext and time filters; autoescaping is always on."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import jinja2
+from fastapi.templating import Jinja2Templates
+from starlette.requests import Request
+
+from exchange.i18n import translations
+from exchange.timeutil import zone
+
+WEB_DIR = Path(__file__).resolve().parent.parent / "web"
+
+_env = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(WEB_DIR / "templates"),
+    autoescape=True,
+    extensions=["jinja2.ext.i18n"],
+)
+_env.install_gettext_translations(translations(), newstyle=True)  # type: ignore[attr-defined]
+templates = Jinja2Templates(env=_env)
+
+
+def in_zone(moment: datetime, tz_name: str) -> datetime:
+    """The moment as a wall-clock time in the named zone."""
+    tz = zone(tz_name)
+    return moment.astimezone(tz) if tz else moment
+
+
+def human_time(moment: datetime, tz_name: str) -> str:
+    """e.g. 'Tuesday 24 November 2026, 14:00 (Africa/Nairobi)'."""
+    local = in_zone(moment, tz_name)
+    return f"{local:%A} {local.day} {local:%B %Y, %H:%M} ({tz_name})"
+
+
+templates.env.filters["in_zone"] = in_zone
+templates.env.filters["human_time"] = human_time
+
+
+def csrf_token(request: Request) -> str:
+    """The token SecurityMiddleware put on this request, for hidden form fields."""
+    return str(request.scope.get("state", {}).get("csrf_token", ""))
+
+
+def render(request: Request, name: str, status_code: int = 200, **context: object):  # noqa: ANN201
+    """Render a page with the request, its CSRF token and the signed-in staff user (if any)."""
+    context.setdefault("staff", getattr(request.state, "staff", None))
+    context["csrf_token"] = csrf_token(request)
+    return templates.TemplateResponse(request, name, context, status_code=status_code)
