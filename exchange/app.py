@@ -19,6 +19,11 @@ from exchange.deps import CsrfFailed, LoginRequired
 from exchange.i18n import _
 from exchange.programmes.lobby import router as lobby_router
 from exchange.programmes.views import router as programmes_router
+from exchange.sessions.broker import broker_for
+from exchange.sessions.pages import router as session_pages_router
+from exchange.sessions.registry import HubRegistry
+from exchange.sessions.store import EventStore
+from exchange.sessions.ws import router as session_ws_router
 from exchange.settings import Settings, get_settings, resolve_secret
 from exchange.templating import WEB_DIR, render
 
@@ -39,9 +44,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.engine = make_engine(settings.database_url)
+        store = EventStore(app.state.engine)
+        broker = broker_for(settings.redis_url)
+        await store.start()
+        await broker.start()
+        app.state.hubs = HubRegistry(store=store, broker=broker)
+        await app.state.hubs.open_live()
         try:
             yield
         finally:
+            await app.state.hubs.close()
+            await broker.close()
+            await store.close()
             app.state.engine.dispose()
 
     app = FastAPI(title="Story Exchange", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
@@ -52,6 +66,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(accounts_router)
     app.include_router(programmes_router)
     app.include_router(lobby_router)
+    app.include_router(session_pages_router)
+    app.include_router(session_ws_router)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

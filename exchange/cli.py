@@ -47,6 +47,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         port=args.port or settings.port,
         log_level=settings.log_level,
         ws_max_size=settings.ws_max_frame,
+        # Protocol-level pings find dead peers (half-open TCP) within two intervals.
+        ws_ping_interval=settings.ws_heartbeat_seconds,
+        ws_ping_timeout=settings.ws_heartbeat_seconds,
+        timeout_graceful_shutdown=5,
         proxy_headers=True,
     )
     return 0

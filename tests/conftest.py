@@ -41,3 +41,14 @@ def server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
 
 def pytest_report_header() -> str:
     return f"CI={os.environ.get('CI', '')}: missing services fail, never skip"
+
+
+@pytest.fixture
+def fresh_server(database_url: str, tmp_path: Path) -> Iterator[ServerProcess]:
+    """A server of the test's own, for tests that kill or restart it."""
+    process = ServerProcess(database_url, log_path=tmp_path / "server.log")
+    process.start()
+    try:
+        yield process
+    finally:
+        process.stop()

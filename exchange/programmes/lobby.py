@@ -34,7 +34,7 @@ def _set_participant_cookie(response: Response, *, signer: CookieSigner, partici
     )
 
 
-@router.get("/join/{token}")
+@router.get("/join/{token:path}")  # a mangled link with a slash in it is just not valid
 def join(request: Request, token: str, db: DbSession, signer: Signer, settings: AppSettings) -> Response:
     participant = service.participant_by_token(db, token=token) if looks_like_token(token) else None
     if participant is None:

@@ -51,10 +51,10 @@ class ServerProcess:
         }
 
     def start(self, timeout: float = 20.0) -> None:
-        log = self.log_path.open("ab")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "exchange.cli", "serve"], cwd=ROOT, env=self.env(), stdout=log, stderr=log
-        )
+        with self.log_path.open("ab") as log:  # the child keeps its own copy of the handle
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "exchange.cli", "serve"], cwd=ROOT, env=self.env(), stdout=log, stderr=log
+            )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

@@ -1,0 +1,326 @@
+"""The one orchestrator of a live exchange in this process: decide, append, publish, apply, fan out.
+
+Commands queue up and are handled in batches: each is decided against the state the previous ones
+led to, the whole batch is appended in one transaction, and only then are senders acked and
+sockets told. Events from other instances arrive through the broker; a gap is filled from the log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from exchange.i18n import _
+from exchange.sessions import protocol
+from exchange.sessions.commands import Actor, Command, Role, Tick
+from exchange.sessions.events import EventEnvelope
+from exchange.sessions.machine import Rejected, apply_envelope, decide, envelop, next_deadline, rebuild
+from exchange.sessions.state import SessionState
+from exchange.sessions.store import EventStore, SeqConflict
+from exchange.sessions.views import facilitator_view, participant_view, visible_event
+from exchange.timeutil import utcnow
+
+log = logging.getLogger(__name__)
+
+SYSTEM = Actor(role=Role.SYSTEM, id="system", name="Timer")
+RESUME_WINDOW = 1000  # a client further behind than this gets a snapshot instead of events
+RECENT = 1024  # envelopes kept in memory to resume clients without reading the log
+MAX_BATCH = 64
+MAX_RETRIES = 8
+STAFF_ROLES = frozenset({Role.FACILITATOR, Role.LEAD})
+TOO_SLOW = 1013  # close code for a socket whose outbound queue overflowed: "try again later"
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """The command's events are durable up to `seq` (or it changed nothing: seq is the current one)."""
+
+    seq: int
+    duplicate: bool = False
+
+
+Outcome = Accepted | Rejected
+
+
+@dataclass(eq=False)
+class Connection:
+    """One socket's place in a hub: who it is and its bounded outbound queue."""
+
+    actor: Actor
+    queue_size: int
+    queue: asyncio.Queue[str | None] = field(init=False)
+    close_code: int | None = None
+
+    def __post_init__(self) -> None:
+        self.queue = asyncio.Queue(maxsize=self.queue_size)
+
+    @property
+    def staff(self) -> bool:
+        return self.actor.role in STAFF_ROLES
+
+    def offer(self, frame: str) -> None:
+        """Queue a frame; a reader that fell this far behind is cut off rather than waited for."""
+        if self.close_code is not None:
+            return
+        try:
+            self.queue.put_nowait(frame)
+        except asyncio.QueueFull:
+            self.close_code = TOO_SLOW
+            self.queue = asyncio.Queue(maxsize=1)
+            self.queue.put_nowait(None)  # wakes the sender, which closes the socket
+
+
+@dataclass
+class _Pending:
+    command: Command
+    actor: Actor
+    command_id: str | None
+    done: asyncio.Future[Outcome]
+
+
+class Hub:
+    """Holds the folded state of one exchange and serialises everything that changes it."""
+
+    def __init__(
+        self, exchange_id: int, *, store: EventStore, broker, clock: Callable[[], datetime] = utcnow  # noqa: ANN001
+    ) -> None:
+        self.exchange_id = exchange_id
+        self.store = store
+        self.broker = broker
+        self.clock = clock
+        self.state = SessionState.initial(exchange_id)
+        self.connections: set[Connection] = set()
+        self._inbox: asyncio.Queue[_Pending] = asyncio.Queue()
+        self._lock = asyncio.Lock()
+        self._changed = asyncio.Event()
+        self._recent: deque[EventEnvelope] = deque(maxlen=RECENT)
+        self._command_seqs: dict[str, int] = {}
+        self._tasks: list[asyncio.Task[None]] = []
+        self._online: tuple[str, ...] = ()
+
+    # --- lifecycle ----------------------------------------------------------------------------
+
+    async def open(self) -> None:
+        """Rebuild from the log, then start handling commands, timers and other instances' events."""
+        envelopes = await self.store.read(self.exchange_id)
+        self.state = rebuild(self.exchange_id, envelopes)
+        self._remember(envelopes)
+        name = f"hub-{self.exchange_id}"
+        self._tasks = [
+            asyncio.create_task(self._work(), name=f"{name}-commands"),
+            asyncio.create_task(self._listen(), name=f"{name}-broker"),
+            asyncio.create_task(self._run_timers(), name=f"{name}-timers"),
+        ]
+
+    async def close(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        while not self._inbox.empty():
+            pending = self._inbox.get_nowait()
+            if not pending.done.done():
+                pending.done.set_result(Rejected("unavailable", _("The server is restarting. Please try again.")))
+
+    # --- commands -----------------------------------------------------------------------------
+
+    async def submit(self, command: Command, actor: Actor, command_id: str | None = None) -> Outcome:
+        """Decide and durably append a command; resolves once its events are in the log."""
+        done: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
+        self._inbox.put_nowait(_Pending(command, actor, command_id, done))
+        return await done
+
+    async def _work(self) -> None:
+        while True:
+            batch = [await self._inbox.get()]
+            while len(batch) < MAX_BATCH and not self._inbox.empty():
+                batch.append(self._inbox.get_nowait())
+            try:
+                await self._handle(batch)
+            except Exception:  # noqa: BLE001 - one bad batch must not stop the exchange
+                log.exception("exchange %s: handling commands failed", self.exchange_id)
+                self._settle(batch, [Rejected("unavailable", _("That couldn't be saved. Please try again."))] * len(batch))
+
+    async def _handle(self, batch: list[_Pending]) -> None:
+        async with self._lock:
+            for _attempt in range(MAX_RETRIES):
+                outcomes, envelopes, state = self._decide_batch(batch)
+                try:
+                    await self.store.append(envelopes)
+                except SeqConflict:
+                    await self._catch_up()  # another instance got there first: decide again on fresh state
+                    continue
+                self._commit(envelopes, state)
+                break
+            else:
+                outcomes = [Rejected("busy", _("The exchange is very busy. Please try again."))] * len(batch)
+                envelopes = []
+        self._settle(batch, outcomes)
+        if envelopes:
+            await self._publish(envelopes)
+
+    def _decide_batch(self, batch: list[_Pending]) -> tuple[list[Outcome], list[EventEnvelope], SessionState]:
+        now = self.clock()
+        state = self.state
+        outcomes: list[Outcome] = []
+        envelopes: list[EventEnvelope] = []
+        seen: dict[str, int] = {}
+        for item in batch:
+            known = seen.get(item.command_id or "") or self._command_seqs.get(item.command_id or "")
+            if item.command_id and known is not None:
+                outcomes.append(Accepted(known, duplicate=True))
+                continue
+            decision = decide(state, item.command, item.actor, now)
+            if isinstance(decision, Rejected):
+                outcomes.append(decision)
+                continue
+            new = envelop(state=state, events=decision, at=now, actor=item.actor, command_id=item.command_id)
+            for envelope in new:
+                state = apply_envelope(state, envelope)
+            envelopes.extend(new)
+            outcomes.append(Accepted(state.last_seq))
+            if item.command_id and new:
+                seen[item.command_id] = state.last_seq
+        return outcomes, envelopes, state
+
+    @staticmethod
+    def _settle(batch: list[_Pending], outcomes: list[Outcome]) -> None:
+        for item, outcome in zip(batch, outcomes, strict=True):
+            if not item.done.done():
+                item.done.set_result(outcome)
+
+    def _commit(self, envelopes: list[EventEnvelope], state: SessionState) -> None:
+        """The envelopes are durable: adopt the state they lead to and tell every socket."""
+        if not envelopes:
+            return
+        self.state = state
+        self._remember(envelopes)
+        self._deliver(envelopes)
+        self._changed.set()
+
+    def _remember(self, envelopes: list[EventEnvelope]) -> None:
+        self._recent.extend(envelopes)
+        for envelope in envelopes:
+            if envelope.command_id:
+                self._command_seqs[envelope.command_id] = envelope.seq
+
+    # --- other instances ----------------------------------------------------------------------
+
+    async def _publish(self, envelopes: list[EventEnvelope]) -> None:
+        message = json.dumps([envelope.model_dump(mode="json") for envelope in envelopes]).encode()
+        try:
+            await self.broker.publish(self.exchange_id, message)
+        except Exception:  # noqa: BLE001 - the log has it; other instances will catch up
+            log.warning("exchange %s: publishing seq %s failed", self.exchange_id, envelopes[-1].seq)
+
+    async def _listen(self) -> None:
+        async with self.broker.subscribe(self.exchange_id) as queue:
+            while True:
+                try:
+                    message = await asyncio.wait_for(queue.get(), timeout=2.0)
+                except TimeoutError:
+                    if not self.broker.healthy:  # pub/sub is down: read new events from the log instead
+                        async with self._lock:
+                            await self._catch_up()
+                    continue
+                envelopes = [EventEnvelope.model_validate(item) for item in json.loads(message)]
+                if not envelopes or envelopes[-1].seq <= self.state.last_seq:
+                    continue  # our own, or already read from the log
+                async with self._lock:
+                    if envelopes[0].seq > self.state.last_seq + 1:
+                        await self._catch_up()
+                    else:
+                        self._adopt([e for e in envelopes if e.seq > self.state.last_seq])
+
+    async def _catch_up(self) -> None:
+        """Read whatever the log has beyond our state (caller holds the lock)."""
+        self._adopt(await self.store.read(self.exchange_id, after=self.state.last_seq))
+
+    def _adopt(self, envelopes: list[EventEnvelope]) -> None:
+        state = self.state
+        for envelope in envelopes:
+            state = apply_envelope(state, envelope)
+        self._commit(envelopes, state)
+
+    # --- timers -------------------------------------------------------------------------------
+
+    async def _run_timers(self) -> None:
+        """Sleep until the next deadline (or a change), then let the machine decide what is due."""
+        while True:
+            self._changed.clear()
+            deadline = next_deadline(self.state)
+            timeout = None if deadline is None else max(0.0, (deadline - self.clock()).total_seconds())
+            try:
+                await asyncio.wait_for(self._changed.wait(), timeout)
+            except TimeoutError:
+                outcome = await self.submit(Tick(type="tick"), SYSTEM)
+                if isinstance(outcome, Rejected):
+                    log.warning("exchange %s: tick refused: %s", self.exchange_id, outcome.message)
+                    await asyncio.sleep(1.0)
+
+    # --- sockets ------------------------------------------------------------------------------
+
+    def _frames(self, envelopes: list[EventEnvelope]) -> tuple[str | None, str | None]:
+        """One encoded frame per role, built only if someone of that role is listening."""
+        staff = any(c.staff for c in self.connections)
+        others = any(not c.staff for c in self.connections)
+        seq = self.state.last_seq
+        staff_frame = other_frame = None
+        if staff:
+            shown = [e for e in (visible_event(env, Role.FACILITATOR) for env in envelopes) if e is not None]
+            staff_frame = protocol.events(seq=seq, events=shown, view=facilitator_view(self.state))
+        if others:
+            shown = [e for e in (visible_event(env, Role.PARTICIPANT) for env in envelopes) if e is not None]
+            other_frame = protocol.events(seq=seq, events=shown, view=participant_view(self.state))
+        return staff_frame, other_frame
+
+    def _deliver(self, envelopes: list[EventEnvelope]) -> None:
+        staff_frame, other_frame = self._frames(envelopes)
+        for connection in tuple(self.connections):
+            frame = staff_frame if connection.staff else other_frame
+            if frame is not None:
+                connection.offer(frame)
+
+    async def connect(self, connection: Connection, last_seq: int | None) -> None:
+        """Send what the client is missing, then keep it up to date; nothing falls in between."""
+        async with self._lock:
+            seq = self.state.last_seq
+            view = facilitator_view(self.state) if connection.staff else participant_view(self.state)
+            if last_seq is None or last_seq > seq or seq - last_seq > RESUME_WINDOW:
+                connection.offer(protocol.snapshot(seq=seq, view=view))
+            else:
+                missing = await self._since(last_seq)
+                role = Role.FACILITATOR if connection.staff else Role.PARTICIPANT
+                shown = [e for e in (visible_event(env, role) for env in missing) if e is not None]
+                connection.offer(protocol.events(seq=seq, events=shown, view=view))
+            self.connections.add(connection)
+        self._announce_presence()
+
+    async def _since(self, last_seq: int) -> list[EventEnvelope]:
+        if self._recent and self._recent[0].seq <= last_seq + 1:
+            return [envelope for envelope in self._recent if envelope.seq > last_seq]
+        return await self.store.read(self.exchange_id, after=last_seq, until=self.state.last_seq)
+
+    def disconnect(self, connection: Connection) -> None:
+        self.connections.discard(connection)
+        self._announce_presence()
+
+    def _announce_presence(self) -> None:
+        online = tuple(sorted({c.actor.id for c in self.connections}))
+        if online == self._online:
+            return
+        self._online = online
+        frame = protocol.presence(online=list(online))
+        for connection in tuple(self.connections):
+            connection.offer(frame)
+
+    @property
+    def online(self) -> tuple[str, ...]:
+        return self._online

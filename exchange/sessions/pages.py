@@ -1,0 +1,26 @@
+"""The facilitator's live console page. Its content arrives over the websocket; this serves the shell."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import Response
+
+from exchange.deps import CurrentStaff, DbSession
+from exchange.programmes import service
+from exchange.templating import render
+
+router = APIRouter()
+
+
+@router.get("/exchanges/{exchange_id}/console")
+def console(request: Request, exchange_id: int, db: DbSession, user: CurrentStaff) -> Response:
+    exchange = service.exchange_for(db, user=user, exchange_id=exchange_id)
+    if exchange is None:
+        raise HTTPException(status_code=404)
+    return render(
+        request,
+        "facilitator/console.html",
+        exchange=exchange,
+        plan=service.plan_of(exchange),
+        participants=service.participants_of(db, exchange=exchange),
+    )

@@ -1,0 +1,124 @@
+"""The versioned wire schema between the live pages and the server (documented in docs/protocol.md).
+
+Client frames are validated with Pydantic; server frames are built here as JSON text, so a frame
+meant for many sockets is encoded once.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError
+
+from exchange.sessions.commands import Command
+
+PROTOCOL_VERSION = 1
+CommandId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:-]{8,64}$")]
+
+
+class Hello(BaseModel):
+    """The first frame: which protocol the page speaks and the last seq it holds (None: nothing yet)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["hello"]
+    protocol: Literal[1] = 1
+    last_seq: int | None = Field(default=None, ge=0)
+
+
+class SendCommand(BaseModel):
+    """A command with the client's id for it, so a resent command is applied once."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["command"]
+    id: CommandId
+    command: Command
+
+
+class Ping(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["ping"]
+    t: float | None = None
+
+
+ClientFrame = Annotated[Hello | SendCommand | Ping, Field(discriminator="type")]
+client_frame = TypeAdapter(ClientFrame)
+
+
+class BadFrame(ValueError):
+    """A frame the server can't use; answered with an error frame, the socket stays open."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def parse_client_frame(text: str) -> Hello | SendCommand | Ping:
+    """Validate one text frame; raises BadFrame with a code and a readable message."""
+    try:
+        data = json.loads(text)
+    except ValueError:
+        raise BadFrame("malformed", "That message isn't valid JSON.") from None
+    if not isinstance(data, dict) or "type" not in data:
+        raise BadFrame("malformed", "A message must be a JSON object with a type.")
+    if data["type"] not in {"hello", "command", "ping"}:
+        raise BadFrame("unknown_type", "That kind of message isn't known.")
+    try:
+        return client_frame.validate_python(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        if first["type"] == "union_tag_invalid":
+            raise BadFrame("unknown_command", "That command isn't known.") from None
+        where = ".".join(str(part) for part in first["loc"][1:]) or "message"
+        raise BadFrame("invalid", f"{where}: {first['msg']}") from None
+
+
+def _dump(frame: dict[str, Any]) -> str:
+    return json.dumps(frame, separators=(",", ":"), ensure_ascii=False, default=_default)
+
+
+def _default(value: object) -> object:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"can't encode {type(value).__name__}")
+
+
+def welcome(*, you: dict[str, Any], now: datetime, exchange_id: int) -> str:
+    return _dump(
+        {"type": "welcome", "protocol": PROTOCOL_VERSION, "exchange_id": exchange_id, "you": you, "server_time": now}
+    )
+
+
+def events(*, seq: int, events: list[dict[str, Any]], view: dict[str, Any]) -> str:
+    """New events (already filtered for the role) and the view they lead to."""
+    return _dump({"type": "events", "seq": seq, "events": events, "view": view})
+
+
+def snapshot(*, seq: int, view: dict[str, Any]) -> str:
+    """The whole view, for a client too far behind to replay events."""
+    return _dump({"type": "snapshot", "seq": seq, "view": view})
+
+
+def ack(*, command_id: str, seq: int) -> str:
+    return _dump({"type": "ack", "id": command_id, "seq": seq})
+
+
+def rejected(*, command_id: str, code: str, message: str) -> str:
+    return _dump({"type": "rejected", "id": command_id, "code": code, "message": message})
+
+
+def error(*, code: str, message: str) -> str:
+    return _dump({"type": "error", "code": code, "message": message})
+
+
+def presence(*, online: list[str]) -> str:
+    return _dump({"type": "presence", "online": online})
+
+
+def pong(*, t: float | None, now: datetime) -> str:
+    return _dump({"type": "pong", "t": t, "server_time": now})

@@ -1,0 +1,192 @@
+"""The event log: append envelopes durably (group commit), read them back by seq.
+
+Appends from every hub in the process are gathered by one committer task and written in a single
+transaction in a worker thread: commands that arrive together share one fsync, and the event loop
+never waits on the disk. If the batch hits the `(exchange_id, seq)` unique constraint (another
+instance appended first), each request is retried on its own so only the loser fails.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col
+
+from exchange.programmes.models import Exchange, ExchangeStatus
+from exchange.sessions.events import EventEnvelope, ExchangeEnded, ExchangeStarted
+from exchange.sessions.models import SessionEvent
+from exchange.timeutil import utcnow
+
+log = logging.getLogger(__name__)
+MAX_BATCH = 256
+
+
+class SeqConflict(Exception):
+    """Someone else appended at this seq first: catch up from the log and decide again."""
+
+
+@dataclass
+class _Append:
+    envelopes: Sequence[EventEnvelope]
+    done: asyncio.Future[None] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
+
+
+def _row(envelope: EventEnvelope) -> dict[str, object]:
+    payload = envelope.event.model_dump(mode="json")
+    return {
+        "exchange_id": envelope.exchange_id,
+        "seq": envelope.seq,
+        "at": envelope.at,
+        "actor": envelope.actor.model_dump(mode="json"),
+        "command_id": envelope.command_id,
+        "type": payload["type"],
+        "payload": payload,
+    }
+
+
+def _envelope(row: SessionEvent) -> EventEnvelope:
+    return EventEnvelope.model_validate(
+        {
+            "exchange_id": row.exchange_id,
+            "seq": row.seq,
+            "at": row.at,
+            "actor": row.actor,
+            "command_id": row.command_id,
+            "event": row.payload,
+        }
+    )
+
+
+def _status_changes(envelopes: Sequence[EventEnvelope]) -> dict[int, ExchangeStatus]:
+    """The exchange row mirrors the log's lifecycle so lists and dashboards need not fold events."""
+    changes: dict[int, ExchangeStatus] = {}
+    for envelope in envelopes:
+        if isinstance(envelope.event, ExchangeStarted):
+            changes[envelope.exchange_id] = ExchangeStatus.LIVE
+        elif isinstance(envelope.event, ExchangeEnded):
+            changes[envelope.exchange_id] = ExchangeStatus.ENDED
+    return changes
+
+
+class EventStore:
+    """Reads and appends the log of every exchange; one per process."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        # One writer thread: SQLite allows one writer anyway, and PostgreSQL gains nothing from more
+        # while the committer already batches.
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="event-writer")
+        self._readers = ThreadPoolExecutor(max_workers=4, thread_name_prefix="event-reader")
+        self._pending: asyncio.Queue[_Append] | None = None
+        self._task: asyncio.Task[None] | None = None
+        self.batches = 0  # committed transactions, for the benchmark's report
+        self.appends = 0
+
+    # --- lifecycle ----------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        self._pending = asyncio.Queue()
+        self._task = asyncio.create_task(self._commit_loop(), name="event-committer")
+
+    async def close(self) -> None:
+        if self._task:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+        self._writer.shutdown(wait=True)
+        self._readers.shutdown(wait=True)
+
+    # --- writing ------------------------------------------------------------------------------
+
+    async def append(self, envelopes: Sequence[EventEnvelope]) -> None:
+        """Durably append envelopes of one exchange (consecutive seqs); raises SeqConflict."""
+        if not envelopes:
+            return
+        assert self._pending is not None, "EventStore.start() was not awaited"
+        request = _Append(envelopes)
+        self._pending.put_nowait(request)
+        await request.done
+
+    async def _commit_loop(self) -> None:
+        assert self._pending is not None
+        loop = asyncio.get_running_loop()
+        while True:
+            batch = [await self._pending.get()]
+            while len(batch) < MAX_BATCH and not self._pending.empty():
+                batch.append(self._pending.get_nowait())
+            try:
+                outcomes = await loop.run_in_executor(self._writer, self._write_batch, batch)
+            except Exception as exc:  # noqa: BLE001 - the database is down: fail these, keep serving
+                log.exception("appending events failed")
+                outcomes = [exc] * len(batch)
+            for request, outcome in zip(batch, outcomes, strict=True):
+                if request.done.done():
+                    continue
+                if outcome is None:
+                    request.done.set_result(None)
+                else:
+                    request.done.set_exception(outcome)
+
+    def _write_batch(self, batch: list[_Append]) -> list[BaseException | None]:
+        """One transaction for the whole batch; on a conflict, one transaction per request."""
+        self.batches += 1
+        try:
+            self._write(env for request in batch for env in request.envelopes)
+            self.appends += len(batch)
+            return [None] * len(batch)
+        except IntegrityError:
+            if len(batch) == 1:
+                return [SeqConflict(str(batch[0].envelopes[0].seq))]
+        outcomes: list[BaseException | None] = []
+        for request in batch:
+            try:
+                self._write(request.envelopes)
+                self.appends += 1
+                outcomes.append(None)
+            except IntegrityError:
+                outcomes.append(SeqConflict(str(request.envelopes[0].seq)))
+        return outcomes
+
+    def _write(self, envelopes) -> None:  # noqa: ANN001 - any iterable of envelopes
+        envelopes = list(envelopes)
+        with self.engine.begin() as conn:
+            conn.execute(insert(SessionEvent), [_row(envelope) for envelope in envelopes])
+            for exchange_id, status in _status_changes(envelopes).items():
+                conn.execute(
+                    update(Exchange).where(col(Exchange.id) == exchange_id).values(status=status, updated_at=utcnow())
+                )
+
+    # --- reading ------------------------------------------------------------------------------
+
+    def read_sync(self, exchange_id: int, *, after: int = 0, until: int | None = None) -> list[EventEnvelope]:
+        """Envelopes with after < seq <= until, in seq order."""
+        query = select(SessionEvent).where(col(SessionEvent.exchange_id) == exchange_id, col(SessionEvent.seq) > after)
+        if until is not None:
+            query = query.where(col(SessionEvent.seq) <= until)
+        with Session(self.engine) as db:
+            rows = db.exec(query.order_by(col(SessionEvent.seq))).scalars().all()  # type: ignore[call-overload]
+            return [_envelope(row) for row in rows]
+
+    async def read(self, exchange_id: int, *, after: int = 0, until: int | None = None) -> list[EventEnvelope]:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._readers, lambda: self.read_sync(exchange_id, after=after, until=until))
+
+    async def last_seq(self, exchange_id: int) -> int:
+        def query() -> int:
+            with Session(self.engine) as db:
+                statement = select(func.max(SessionEvent.seq)).where(col(SessionEvent.exchange_id) == exchange_id)
+                return int(db.exec(statement).scalar() or 0)  # type: ignore[call-overload]
+
+        return await asyncio.get_running_loop().run_in_executor(self._readers, query)
+
+    async def run(self, fn):  # noqa: ANN001, ANN201 - any blocking database function
+        """Run a small blocking query on the reader pool."""
+        return await asyncio.get_running_loop().run_in_executor(self._readers, fn)

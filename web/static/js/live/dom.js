@@ -1,0 +1,213 @@
+// Small helpers shared by the live pages. Text only ever goes in through textContent or
+// setAttribute: nothing pushed by the server (names, prompts) is parsed as HTML.
+
+/**
+ * Build an element. attrs: {class, text, hidden, dataset: {...}, on: {click: fn}, any-attribute: value}.
+ * Children: nodes, strings (as text), arrays of them; null/undefined/false are skipped.
+ */
+export function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs || {})) {
+    if (value === null || value === undefined || value === false) continue;
+    if (key === "class") el.className = Array.isArray(value) ? value.filter(Boolean).join(" ") : value;
+    else if (key === "text") el.textContent = String(value);
+    else if (key === "dataset") for (const [k, v] of Object.entries(value)) el.dataset[k] = String(v);
+    else if (key === "on") for (const [name, fn] of Object.entries(value)) el.addEventListener(name, fn);
+    else if (value === true) el.setAttribute(key, "");
+    else el.setAttribute(key, String(value));
+  }
+  append(el, children);
+  return el;
+}
+
+function append(el, children) {
+  for (const child of children) {
+    if (child === null || child === undefined || child === false) continue;
+    if (Array.isArray(child)) append(el, child);
+    else if (child instanceof Node) el.appendChild(child);
+    else el.appendChild(document.createTextNode(String(child)));
+  }
+}
+
+/** Replace an element's children, keeping keyboard focus on the "same" control (data-focus-key). */
+export function fill(el, ...children) {
+  const active = document.activeElement;
+  const inside = Boolean(active) && active !== el && el.contains(active);
+  const key = inside ? active.dataset.focusKey : undefined;
+  const frag = document.createDocumentFragment();
+  append(frag, children);
+  el.replaceChildren(frag);
+  if (inside) {
+    const again = key ? el.querySelector(`[data-focus-key="${CSS.escape(key)}"]`) : null;
+    if (again) again.focus({ preventScroll: true });
+    else (el.closest("[tabindex='-1']") || el.closest("section, [role=region]"))?.focus?.({ preventScroll: true });
+  }
+  return el;
+}
+
+/** The JSON in a <script type="application/json"> data block (not executed: the CSP stays strict). */
+export function readJson(id, fallback = {}) {
+  const el = document.getElementById(id);
+  if (!el) return fallback;
+  try {
+    return JSON.parse(el.textContent);
+  } catch {
+    return fallback;
+  }
+}
+
+/** "{name} is speaking" + {name: "Rosa"} -> "Rosa is speaking". Unknown placeholders stay as they are. */
+export function fmt(template, values = {}) {
+  return String(template ?? "").replace(/\{(\w+)\}/g, (all, key) => (key in values ? String(values[key]) : all));
+}
+
+/** Milliseconds since the epoch for an ISO 8601 time (any number of fraction digits), or NaN. */
+export function parseTime(iso) {
+  if (!iso) return NaN;
+  const trimmed = String(iso).replace(/(\.\d{3})\d+/, "$1").replace(/Z$/, "+00:00");
+  return Date.parse(trimmed);
+}
+
+/** 75 -> "01:15", 3725 -> "1:02:05"; negative values count as zero. */
+export function clock(seconds) {
+  const total = Math.max(0, Math.ceil(seconds));
+  const hours = Math.floor(total / 3600);
+  const mins = Math.floor((total % 3600) / 60);
+  const secs = total % 60;
+  const two = (n) => String(n).padStart(2, "0");
+  return hours ? `${hours}:${two(mins)}:${two(secs)}` : `${two(mins)}:${two(secs)}`;
+}
+
+/** Elapsed seconds as "m:ss" (airtime); never negative. */
+export function duration(seconds) {
+  const total = Math.max(0, Math.floor(seconds));
+  const mins = Math.floor(total / 60);
+  return `${mins}:${String(total % 60).padStart(2, "0")}`;
+}
+
+/** Seconds a view timer has left at server time `nowMs`; null when it isn't running or paused. */
+export function remaining(timer, nowMs) {
+  if (!timer) return null;
+  if (timer.paused_remaining !== null && timer.paused_remaining !== undefined) return timer.paused_remaining;
+  if (!timer.deadline) return null;
+  return Math.max(0, (parseTime(timer.deadline) - nowMs) / 1000);
+}
+
+/** Whether a timer is paused (it keeps its time left but doesn't count down). */
+export function paused(timer) {
+  return Boolean(timer) && timer.paused_remaining !== null && timer.paused_remaining !== undefined;
+}
+
+const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
+
+/** A UTC ISO time as the viewer's wall clock, e.g. "14:05". */
+export function localTime(iso) {
+  const ms = parseTime(iso);
+  return Number.isNaN(ms) ? "" : timeFormat.format(new Date(ms));
+}
+
+/**
+ * A polite live region for screen readers. Messages said within a moment of each other are read
+ * together; the same message twice in a row is said once.
+ */
+export class Announcer {
+  constructor(el) {
+    this.el = el;
+    this.queue = [];
+    this.timer = null;
+    this.last = "";
+  }
+
+  say(message) {
+    if (!message || !this.el) return;
+    if (this.queue.includes(message)) return;
+    this.queue.push(message);
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.flush(), 150);
+  }
+
+  flush() {
+    const text = this.queue.join(". ");
+    this.queue = [];
+    if (!text) return;
+    // Clearing first makes screen readers read a repeated message again.
+    this.el.textContent = "";
+    setTimeout(() => {
+      this.el.textContent = text;
+      this.last = text;
+    }, 50);
+  }
+}
+
+/** A short message in an alert region (role="alert"), hidden again after a while. */
+export class Toast {
+  constructor(el) {
+    this.el = el;
+    this.timer = null;
+  }
+
+  show(message, { kind = "error", seconds = 8 } = {}) {
+    if (!this.el || !message) return;
+    clearTimeout(this.timer);
+    this.el.className = `live-toast live-toast--${kind}`;
+    this.el.textContent = message;
+    this.el.hidden = false;
+    this.timer = setTimeout(() => this.hide(), seconds * 1000);
+  }
+
+  hide() {
+    if (!this.el) return;
+    this.el.hidden = true;
+    this.el.textContent = "";
+  }
+}
+
+/**
+ * Ask before doing something that can't be undone, with a <dialog> (keyboard and screen-reader
+ * friendly, and no inline script). Resolves to true when confirmed.
+ */
+export function confirmDialog({ title, message = "", confirm, cancel, danger = false }) {
+  return new Promise((resolve) => {
+    const ok = h("button", { type: "button", class: ["btn", danger ? "btn--danger" : "btn--primary"], text: confirm });
+    const no = h("button", { type: "button", class: "btn", text: cancel });
+    const dialog = h(
+      "dialog",
+      { class: "live-dialog", "aria-labelledby": "live-dialog-title" },
+      h("h2", { id: "live-dialog-title", text: title }),
+      message ? h("p", { text: message }) : null,
+      h("div", { class: "actions" }, ok, no),
+    );
+    const previous = document.activeElement;
+    let answered = false;
+    const finish = (answer) => {
+      if (answered) return;
+      answered = true;
+      dialog.close();
+      dialog.remove();
+      if (previous && previous.isConnected) previous.focus({ preventScroll: true });
+      resolve(answer);
+    };
+    ok.addEventListener("click", () => finish(true));
+    no.addEventListener("click", () => finish(false));
+    dialog.addEventListener("cancel", (event) => {
+      event.preventDefault();
+      finish(false);
+    });
+    document.body.appendChild(dialog);
+    dialog.showModal();
+    no.focus();
+  });
+}
+
+/** Call `fn` every second, on the second, while the page is visible; returns a stop function. */
+export function everySecond(fn) {
+  let handle = null;
+  const schedule = () => {
+    handle = setTimeout(() => {
+      fn();
+      schedule();
+    }, 1000 - (Date.now() % 1000) + 5);
+  };
+  schedule();
+  return () => clearTimeout(handle);
+}
