@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import SQLAlchemyError
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -45,9 +48,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.engine = make_engine(settings.database_url)
         store = EventStore(app.state.engine)
-        broker = broker_for(settings.redis_url)
+        broker = broker_for(settings.redis_url, prefix=settings.redis_prefix)
         await store.start()
         await broker.start()
+        app.state.broker = broker
         app.state.hubs = HubRegistry(store=store, broker=broker)
         await app.state.hubs.open_live()
         try:
@@ -71,7 +75,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:
+        """The process is up."""
         return {"status": "ok"}
+
+    @app.get("/readyz", include_in_schema=False)
+    async def readyz() -> Response:
+        """Ready for traffic: the database answers and the broker is connected."""
+        database = await asyncio.to_thread(_database_answers, app.state.engine)
+        broker = bool(app.state.broker.healthy)
+        body = {"database": "ok" if database else "down", "broker": "ok" if broker else "down"}
+        # Without its broker an instance still serves correctly (it reads the log), only slower.
+        status = 200 if database else 503
+        body["status"] = "ready" if database and broker else ("degraded" if database else "unavailable")
+        return JSONResponse(body, status_code=status)
 
     @app.exception_handler(LoginRequired)
     async def _to_login(request: Request, exc: LoginRequired) -> Response:
@@ -93,6 +109,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return render(request, "error.html", status_code=422, title=_(_ERROR_TITLES[422]), message="")
 
     return app
+
+
+def _database_answers(engine: Engine) -> bool:
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return True
+    except SQLAlchemyError:
+        return False
 
 
 def _http_phrase(status_code: int) -> str:

@@ -48,7 +48,7 @@ def token_hash(token: str) -> str:
 
 def looks_like_token(token: str) -> bool:
     """A cheap shape check before touching the database."""
-    return 40 <= len(token) <= 64 and all(c.isalnum() or c in "-_" for c in token)
+    return 40 <= len(token) <= 64 and token.isascii() and all(c.isalnum() or c in "-_" for c in token)
 
 
 class CookieSigner:

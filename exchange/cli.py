@@ -37,23 +37,17 @@ def _redact(url: str) -> str:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    import uvicorn
+    from exchange.server import serve
 
     settings = get_settings()
-    uvicorn.run(
-        "exchange.app:create_app",
-        factory=True,
-        host=args.host or settings.host,
-        port=args.port or settings.port,
-        log_level=settings.log_level,
-        ws_max_size=settings.ws_max_frame,
-        # Protocol-level pings find dead peers (half-open TCP) within two intervals.
-        ws_ping_interval=settings.ws_heartbeat_seconds,
-        ws_ping_timeout=settings.ws_heartbeat_seconds,
-        timeout_graceful_shutdown=5,
-        proxy_headers=True,
-    )
-    return 0
+    if args.workers > 1 and not settings.redis_url:
+        print(
+            "Several workers need EXCHANGE_REDIS_URL so they hear each other's events "
+            "(and PostgreSQL as EXCHANGE_DATABASE_URL). See README: Running at scale.",
+            file=sys.stderr,
+        )
+        return 2
+    return serve(settings, host=args.host or settings.host, port=args.port or settings.port, workers=args.workers)
 
 
 def cmd_create_user(args: argparse.Namespace) -> int:
@@ -108,6 +102,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the web server", description="Run the web server with uvicorn.")
     serve.add_argument("--host", help="address to listen on (default: EXCHANGE_HOST or 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port to listen on (default: EXCHANGE_PORT or 8000)")
+    serve.add_argument(
+        "--workers", type=int, default=1, help="worker processes sharing the port (needs Redis; default 1)"
+    )
     serve.set_defaults(func=cmd_serve)
 
     db = sub.add_parser("db", help="database tasks", description="Database tasks.")

@@ -21,6 +21,8 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535)
     database_url: str = f"sqlite:///{VAR_DIR / 'exchange.db'}"
     redis_url: str | None = None
+    #: Namespaces the pub/sub channels, so deployments (or test runs) can share one Redis.
+    redis_prefix: str = Field(default="story-exchange", pattern=r"^[A-Za-z0-9_.-]{1,64}$")
     #: Signs session cookies and CSRF tokens. Generated into var/ on first run when not set.
     secret_key: str = ""
     #: The public address people open; used in invite links and the websocket Origin check.
@@ -33,8 +35,14 @@ class Settings(BaseSettings):
     ws_max_frame: int = Field(default=64 * 1024, ge=1024, le=4 * 1024 * 1024)
     #: Frames queued for one socket before a slow reader is dropped.
     ws_queue_frames: int = Field(default=256, ge=8, le=65536)
-    ws_heartbeat_seconds: float = Field(default=15.0, gt=0, le=300)
+    ws_heartbeat_seconds: float = Field(default=10.0, gt=0, le=300)
+    #: permessage-deflate: less bandwidth for phones, more memory and CPU per socket.
+    ws_compression: bool = True
+    #: Proxies whose X-Forwarded-* headers are trusted (the load balancer).
+    forwarded_allow_ips: str = "127.0.0.1"
     log_level: str = "info"
+    #: "text" for people, "json" for log collectors; both carry the exchange id.
+    log_format: str = Field(default="text", pattern="^(text|json)$")
 
     @property
     def base_url(self) -> str:

@@ -53,7 +53,8 @@ def _throttle_key(email: str) -> str:
 def _lock_remaining(throttle: LoginThrottle | None, now: datetime) -> timedelta | None:
     if throttle is None or throttle.failures < FREE_FAILURES:
         return None
-    lock = min(timedelta(seconds=2 ** (throttle.failures - FREE_FAILURES + 1)), MAX_LOCK)
+    # The exponent is capped: a slow, patient guesser would otherwise overflow timedelta.
+    lock = min(timedelta(seconds=2 ** min(throttle.failures - FREE_FAILURES + 1, 20)), MAX_LOCK)
     remaining = throttle.last_failure_at + lock - now
     return remaining if remaining > timedelta(0) else None
 

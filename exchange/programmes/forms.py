@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Annotated, TypeVar
 from urllib.parse import urlsplit
 
@@ -22,6 +22,7 @@ from exchange.i18n import _
 from exchange.timeutil import utcnow, zone
 
 M = TypeVar("M", bound=BaseModel)
+MAX_AHEAD = timedelta(days=3653)  # how far ahead an exchange may be scheduled: ten years
 
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
 LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
@@ -49,6 +50,9 @@ _FRIENDLY = {
     "date_parsing": lambda e: _("Enter a date."),
     "time_parsing": lambda e: _("Enter a time."),
     "value_error": lambda e: _("Enter a valid email address.") if "email" in str(e.get("msg", "")) else None,
+    "string_pattern_mismatch": lambda e: (
+        _("Enter a language code such as en, fr or pt-BR.") if tuple(e.get("loc", ())) == ("language",) else None
+    ),
 }
 
 
@@ -116,6 +120,9 @@ class ExchangeForm(BaseModel):
         kept = (info.context or {}).get("current_start")
         if self.starts_at() != kept and self.starts_at() <= utcnow():
             raise ValueError(_("The start must be in the future."))
+        # Far beyond any real plan, and near year 9999 the UTC time and the end overflow.
+        if self.starts_at() > utcnow() + MAX_AHEAD:
+            raise ValueError(_("The start must be within the next ten years."))
         return self
 
     def starts_at(self) -> datetime:

@@ -61,7 +61,7 @@ def _lobby(request: Request, exchange: Exchange, participant: Participant, *, er
 
 @router.get("/e/{exchange_id}")
 def lobby(request: Request, exchange_id: int, db: DbSession, participant: OptionalParticipant) -> Response:
-    exchange = db.get(Exchange, exchange_id)
+    exchange = db.get(Exchange, exchange_id) if service.valid_id(exchange_id) else None
     if participant is None or exchange is None:
         return link_not_valid(request)
     return _lobby(request, exchange, participant)
@@ -69,7 +69,7 @@ def lobby(request: Request, exchange_id: int, db: DbSession, participant: Option
 
 @router.post("/e/{exchange_id}/agree", dependencies=[CsrfProtected])
 async def agree(request: Request, exchange_id: int, db: DbSession, participant: OptionalParticipant) -> Response:
-    exchange = db.get(Exchange, exchange_id)
+    exchange = db.get(Exchange, exchange_id) if service.valid_id(exchange_id) else None
     if participant is None or exchange is None:
         return link_not_valid(request)
     form = await request.form()
@@ -87,7 +87,7 @@ async def agree(request: Request, exchange_id: int, db: DbSession, participant: 
 def personal_calendar(
     request: Request, exchange_id: int, db: DbSession, participant: OptionalParticipant, settings: AppSettings
 ) -> Response:
-    exchange = db.get(Exchange, exchange_id)
+    exchange = db.get(Exchange, exchange_id) if service.valid_id(exchange_id) else None
     if participant is None or exchange is None:
         return link_not_valid(request)
     link = f"{settings.base_url}/join/{service.invite_token(resolve_secret(settings), participant)}"

@@ -26,6 +26,13 @@ from exchange.prompts.models import PhasePlan
 from exchange.timeutil import utcnow
 
 EDITABLE = frozenset({ExchangeStatus.DRAFT, ExchangeStatus.SCHEDULED})
+#: The largest id an INTEGER column holds on PostgreSQL; a larger id from a URL names nothing.
+MAX_ID = 2**31 - 1
+
+
+def valid_id(value: int) -> bool:
+    """Whether an id from a URL can exist at all (larger ones make the database driver raise)."""
+    return 0 < value <= MAX_ID
 
 
 class NotAllowed(PermissionError):
@@ -61,6 +68,8 @@ def programmes_for(db: Session, *, user: StaffUser) -> list[Programme]:
 
 def programme_for(db: Session, *, user: StaffUser, programme_id: int) -> Programme | None:
     """The programme if the user belongs to it; None otherwise (the caller answers 404)."""
+    if not valid_id(programme_id):
+        return None
     member = db.get(ProgrammeMember, (programme_id, user.id))
     return db.get(Programme, programme_id) if member else None
 
@@ -129,7 +138,7 @@ def update_exchange(db: Session, *, exchange: Exchange, form: ExchangeForm) -> E
 
 def exchange_for(db: Session, *, user: StaffUser, exchange_id: int) -> Exchange | None:
     """The exchange if the user belongs to its programme; None otherwise."""
-    exchange = db.get(Exchange, exchange_id)
+    exchange = db.get(Exchange, exchange_id) if valid_id(exchange_id) else None
     if exchange is None or db.get(ProgrammeMember, (exchange.programme_id, user.id)) is None:
         return None
     return exchange
@@ -212,7 +221,7 @@ def participants_of(db: Session, *, exchange: Exchange) -> list[Participant]:
 
 
 def participant_in(db: Session, *, exchange: Exchange, participant_id: int) -> Participant | None:
-    participant = db.get(Participant, participant_id)
+    participant = db.get(Participant, participant_id) if valid_id(participant_id) else None
     return participant if participant and participant.exchange_id == exchange.id else None
 
 

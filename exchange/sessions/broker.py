@@ -66,10 +66,10 @@ class MemoryBroker:
                     del self._subscribers[exchange_id]
 
 
-def broker_for(redis_url: str | None) -> Broker:
+def broker_for(redis_url: str | None, *, prefix: str = "story-exchange") -> Broker:
     """The in-process broker, or Redis pub/sub when a URL is configured (imported lazily)."""
     if not redis_url:
         return MemoryBroker()
     from exchange.sessions.redis_broker import RedisBroker
 
-    return RedisBroker(redis_url)
+    return RedisBroker(redis_url, prefix=prefix)

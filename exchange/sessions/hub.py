@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
+import itertools
 import json
+import random
 import logging
 from collections import deque
 from collections.abc import Callable
@@ -17,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from exchange.i18n import _
+from exchange.logs import current_exchange
 from exchange.sessions import protocol
 from exchange.sessions.commands import Actor, Command, Role, Tick
 from exchange.sessions.events import EventEnvelope
@@ -29,10 +33,13 @@ from exchange.timeutil import utcnow
 log = logging.getLogger(__name__)
 
 SYSTEM = Actor(role=Role.SYSTEM, id="system", name="Timer")
+POLL_SECONDS = 1.0  # how often to read the log while the broker is down
+PRESENCE_SECONDS = 10.0  # how often an instance repeats who is connected to it
+PRESENCE_TTL = 25.0  # after this an instance that stopped repeating itself is forgotten
 RESUME_WINDOW = 1000  # a client further behind than this gets a snapshot instead of events
 RECENT = 1024  # envelopes kept in memory to resume clients without reading the log
 MAX_BATCH = 64
-MAX_RETRIES = 8
+RETRY_SECONDS = 10.0  # how long to keep losing seq races to other instances before giving up
 STAFF_ROLES = frozenset({Role.FACILITATOR, Role.LEAD})
 TOO_SLOW = 1013  # close code for a socket whose outbound queue overflowed: "try again later"
 
@@ -64,6 +71,18 @@ class Connection:
     def staff(self) -> bool:
         return self.actor.role in STAFF_ROLES
 
+    def close(self, code: int) -> None:
+        """Ask the sender to close the socket with this code once what is queued is sent."""
+        if self.close_code is None:
+            self.close_code = code
+            try:
+                self.queue.put_nowait(None)
+            except asyncio.QueueFull:
+                # A reader this far behind won't read the backlog; it resumes by seq instead.
+                while not self.queue.empty():
+                    self.queue.get_nowait()
+                self.queue.put_nowait(None)
+
     def offer(self, frame: str) -> None:
         """Queue a frame; a reader that fell this far behind is cut off rather than waited for."""
         if self.close_code is not None:
@@ -71,9 +90,7 @@ class Connection:
         try:
             self.queue.put_nowait(frame)
         except asyncio.QueueFull:
-            self.close_code = TOO_SLOW
-            self.queue = asyncio.Queue(maxsize=1)
-            self.queue.put_nowait(None)  # wakes the sender, which closes the socket
+            self.close(TOO_SLOW)
 
 
 @dataclass
@@ -88,9 +105,16 @@ class Hub:
     """Holds the folded state of one exchange and serialises everything that changes it."""
 
     def __init__(
-        self, exchange_id: int, *, store: EventStore, broker, clock: Callable[[], datetime] = utcnow  # noqa: ANN001
+        self,
+        exchange_id: int,
+        *,
+        store: EventStore,
+        broker,  # noqa: ANN001 - any Broker
+        instance: str = "local",
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.exchange_id = exchange_id
+        self.instance = instance
         self.store = store
         self.broker = broker
         self.clock = clock
@@ -103,6 +127,8 @@ class Hub:
         self._command_seqs: dict[str, int] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._online: tuple[str, ...] = ()
+        self._local_online: tuple[str, ...] = ()
+        self._remote_online: dict[str, tuple[float, tuple[str, ...]]] = {}  # instance -> (expiry, ids)
 
     # --- lifecycle ----------------------------------------------------------------------------
 
@@ -112,10 +138,16 @@ class Hub:
         self.state = rebuild(self.exchange_id, envelopes)
         self._remember(envelopes)
         name = f"hub-{self.exchange_id}"
+        context = contextvars.copy_context()
+        context.run(current_exchange.set, self.exchange_id)  # every log line of these tasks names us
         self._tasks = [
-            asyncio.create_task(self._work(), name=f"{name}-commands"),
-            asyncio.create_task(self._listen(), name=f"{name}-broker"),
-            asyncio.create_task(self._run_timers(), name=f"{name}-timers"),
+            asyncio.create_task(coroutine, name=f"{name}-{role}", context=context)
+            for role, coroutine in (
+                ("commands", self._work()),
+                ("broker", self._listen()),
+                ("timers", self._run_timers()),
+                ("presence", self._repeat_presence()),
+            )
         ]
 
     async def close(self) -> None:
@@ -149,19 +181,25 @@ class Hub:
                 self._settle(batch, [Rejected("unavailable", _("That couldn't be saved. Please try again."))] * len(batch))
 
     async def _handle(self, batch: list[_Pending]) -> None:
+        loop = asyncio.get_running_loop()
+        give_up = loop.time() + RETRY_SECONDS
         async with self._lock:
-            for _attempt in range(MAX_RETRIES):
+            for attempt in itertools.count():
                 outcomes, envelopes, state = self._decide_batch(batch)
                 try:
                     await self.store.append(envelopes)
                 except SeqConflict:
-                    await self._catch_up()  # another instance got there first: decide again on fresh state
+                    if loop.time() > give_up:
+                        outcomes = [Rejected("busy", _("The exchange is very busy. Please try again."))] * len(batch)
+                        envelopes = []
+                        break
+                    # Another instance got there first: back off a random moment (so two instances
+                    # don't collide again in lockstep), then decide again on the fresh state.
+                    await asyncio.sleep(random.uniform(0, min(0.1, 0.002 * 2**attempt)))
+                    await self._catch_up()
                     continue
                 self._commit(envelopes, state)
                 break
-            else:
-                outcomes = [Rejected("busy", _("The exchange is very busy. Please try again."))] * len(batch)
-                envelopes = []
         self._settle(batch, outcomes)
         if envelopes:
             await self._publish(envelopes)
@@ -214,7 +252,8 @@ class Hub:
     # --- other instances ----------------------------------------------------------------------
 
     async def _publish(self, envelopes: list[EventEnvelope]) -> None:
-        message = json.dumps([envelope.model_dump(mode="json") for envelope in envelopes]).encode()
+        envelopes_json = [envelope.model_dump(mode="json") for envelope in envelopes]
+        message = json.dumps({"kind": "events", "envelopes": envelopes_json}).encode()
         try:
             await self.broker.publish(self.exchange_id, message)
         except Exception:  # noqa: BLE001 - the log has it; other instances will catch up
@@ -224,20 +263,38 @@ class Hub:
         async with self.broker.subscribe(self.exchange_id) as queue:
             while True:
                 try:
-                    message = await asyncio.wait_for(queue.get(), timeout=2.0)
+                    message = await asyncio.wait_for(queue.get(), timeout=POLL_SECONDS)
                 except TimeoutError:
                     if not self.broker.healthy:  # pub/sub is down: read new events from the log instead
                         async with self._lock:
                             await self._catch_up()
+                    self._expire_presence()
                     continue
-                envelopes = [EventEnvelope.model_validate(item) for item in json.loads(message)]
-                if not envelopes or envelopes[-1].seq <= self.state.last_seq:
-                    continue  # our own, or already read from the log
-                async with self._lock:
-                    if envelopes[0].seq > self.state.last_seq + 1:
-                        await self._catch_up()
-                    else:
-                        self._adopt([e for e in envelopes if e.seq > self.state.last_seq])
+                try:
+                    await self._on_message(message)
+                except (ValueError, KeyError, TypeError):
+                    log.warning("exchange %s: ignoring a malformed broker message", self.exchange_id)
+
+    async def _on_message(self, message: bytes) -> None:
+        if not message:  # the broker reconnected: whatever it missed is in the log
+            async with self._lock:
+                await self._catch_up()
+            return
+        data = json.loads(message)
+        if data["kind"] == "presence":
+            if data["instance"] != self.instance:
+                expiry = asyncio.get_running_loop().time() + PRESENCE_TTL
+                self._remote_online[data["instance"]] = (expiry, tuple(data["online"]))
+                self._announce_presence(publish=False)
+            return
+        envelopes = [EventEnvelope.model_validate(item) for item in data["envelopes"]]
+        if not envelopes or envelopes[-1].seq <= self.state.last_seq:
+            return  # our own, or already read from the log
+        async with self._lock:
+            if envelopes[0].seq > self.state.last_seq + 1:
+                await self._catch_up()
+            else:
+                self._adopt([e for e in envelopes if e.seq > self.state.last_seq])
 
     async def _catch_up(self) -> None:
         """Read whatever the log has beyond our state (caller holds the lock)."""
@@ -312,14 +369,39 @@ class Hub:
         self.connections.discard(connection)
         self._announce_presence()
 
-    def _announce_presence(self) -> None:
-        online = tuple(sorted({c.actor.id for c in self.connections}))
+    def _announce_presence(self, *, publish: bool = True) -> None:
+        """Tell local sockets who is online across all instances; tell other instances about ours."""
+        local = tuple(sorted({c.actor.id for c in self.connections}))
+        if publish and local != self._local_online:
+            self._local_online = local
+            asyncio.get_running_loop().create_task(self._publish_presence())
+        remote = {pid for _expiry, ids in self._remote_online.values() for pid in ids}
+        online = tuple(sorted(set(local) | remote))
         if online == self._online:
             return
         self._online = online
         frame = protocol.presence(online=list(online))
         for connection in tuple(self.connections):
             connection.offer(frame)
+
+    async def _publish_presence(self) -> None:
+        message = json.dumps({"kind": "presence", "instance": self.instance, "online": list(self._local_online)})
+        with contextlib.suppress(Exception):  # presence is a courtesy; events never depend on it
+            await self.broker.publish(self.exchange_id, message.encode())
+
+    async def _repeat_presence(self) -> None:
+        while True:
+            await asyncio.sleep(PRESENCE_SECONDS)
+            if self._local_online:
+                await self._publish_presence()
+
+    def _expire_presence(self) -> None:
+        now = asyncio.get_running_loop().time()
+        expired = [instance for instance, (expiry, _ids) in self._remote_online.items() if expiry < now]
+        for instance in expired:
+            del self._remote_online[instance]
+        if expired:
+            self._announce_presence(publish=False)
 
     @property
     def online(self) -> tuple[str, ...]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 
 from sqlmodel import Session, col, select
 
@@ -24,6 +25,8 @@ class HubRegistry:
         self.broker = broker
         self._hubs: dict[int, Hub] = {}
         self._opening: dict[int, asyncio.Task[Hub]] = {}
+        #: This process among the instances sharing the broker (tells its presence from theirs).
+        self.instance = uuid.uuid4().hex[:12]
 
     async def get(self, exchange_id: int) -> Hub:
         """The exchange's hub, rebuilt from its log the first time it is asked for."""
@@ -39,7 +42,7 @@ class HubRegistry:
             self._opening.pop(exchange_id, None)
 
     async def _open(self, exchange_id: int) -> Hub:
-        hub = Hub(exchange_id, store=self.store, broker=self.broker)
+        hub = Hub(exchange_id, store=self.store, broker=self.broker, instance=self.instance)
         await hub.open()
         self._hubs[exchange_id] = hub
         return hub
@@ -67,6 +70,17 @@ class HubRegistry:
     @property
     def hubs(self) -> dict[int, Hub]:
         return self._hubs
+
+    async def going_away(self, code: int = 1001, *, wait: float = 2.0) -> None:
+        """Close every socket with "going away" so clients move to another instance at once."""
+        for hub in self._hubs.values():
+            for connection in tuple(hub.connections):
+                connection.close(code)
+        deadline = asyncio.get_running_loop().time() + wait
+        while any(hub.connections for hub in self._hubs.values()):
+            if asyncio.get_running_loop().time() > deadline:
+                break
+            await asyncio.sleep(0.02)
 
     async def close(self) -> None:
         hubs, self._hubs = list(self._hubs.values()), {}

@@ -20,6 +20,7 @@ from starlette.websockets import WebSocketState
 from exchange.accounts.service import user_for_session
 from exchange.auth import STAFF_COOKIE, participant_cookie_name
 from exchange.i18n import _
+from exchange.logs import current_exchange
 from exchange.programmes.models import Exchange, ExchangeStatus, Participant, ProgrammeMember
 from exchange.prompts.models import PhasePlan
 from exchange.sessions import protocol
@@ -95,6 +96,7 @@ def _load_plan(websocket: WebSocket, exchange_id: int) -> PhasePlan | Rejected:
 
 @router.websocket("/e/{exchange_id}/ws")
 async def session_socket(websocket: WebSocket, exchange_id: int) -> None:
+    current_exchange.set(exchange_id)
     settings = websocket.app.state.settings
     registry: HubRegistry = websocket.app.state.hubs
     if not _origin_allowed(websocket, settings.public_url):
