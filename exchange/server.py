@@ -44,7 +44,7 @@ def make_config(settings: Settings, *, host: str, port: int) -> uvicorn.Config:
         port=port,
         log_level=settings.log_level,
         log_config=log_config(settings),
-        ws="websockets",
+        ws="websockets-sansio",
         ws_max_size=settings.ws_max_frame,
         # Protocol-level pings find dead peers (half-open TCP) within two intervals.
         ws_ping_interval=settings.ws_heartbeat_seconds,

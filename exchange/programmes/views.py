@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import anyio
+
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 
@@ -318,21 +320,30 @@ def _participant_or_404(db: DbSession, exchange: Exchange, participant_id: int) 
     return participant
 
 
+def _kick(request: Request, exchange_id: int, participant_id: int) -> None:
+    """A withdrawn link also ends the live sockets opened with it, on every instance."""
+    anyio.from_thread.run(request.app.state.hubs.kick, exchange_id, f"p:{participant_id}")
+
+
 @router.post("/exchanges/{exchange_id}/participants/{participant_id}/revoke", dependencies=[CsrfProtected])
-def participant_revoke(exchange_id: int, participant_id: int, db: DbSession, user: CurrentStaff) -> Response:
+def participant_revoke(
+    request: Request, exchange_id: int, participant_id: int, db: DbSession, user: CurrentStaff
+) -> Response:
     exchange = _exchange_or_404(db, user, exchange_id)
     service.revoke(db, participant=_participant_or_404(db, exchange, participant_id))
     db.commit()
+    _kick(request, exchange_id, participant_id)
     return _see_other(f"/exchanges/{exchange_id}#participant-{participant_id}")
 
 
 @router.post("/exchanges/{exchange_id}/participants/{participant_id}/reissue", dependencies=[CsrfProtected])
 def participant_reissue(
-    exchange_id: int, participant_id: int, db: DbSession, user: CurrentStaff, settings: AppSettings
+    request: Request, exchange_id: int, participant_id: int, db: DbSession, user: CurrentStaff, settings: AppSettings
 ) -> Response:
     exchange = _exchange_or_404(db, user, exchange_id)
     service.reissue(db, secret=resolve_secret(settings), participant=_participant_or_404(db, exchange, participant_id))
     db.commit()
+    _kick(request, exchange_id, participant_id)
     return _see_other(f"/exchanges/{exchange_id}?invited={participant_id}#participant-{participant_id}")
 
 

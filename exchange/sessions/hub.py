@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 
 SYSTEM = Actor(role=Role.SYSTEM, id="system", name="Timer")
 POLL_SECONDS = 1.0  # how often to read the log while the broker is down
+SAFETY_POLL_SECONDS = 5.0  # how often a hub with sockets checks the log's head, in case a message was lost
 PRESENCE_SECONDS = 10.0  # how often an instance repeats who is connected to it
 PRESENCE_TTL = 25.0  # after this an instance that stopped repeating itself is forgotten
 RESUME_WINDOW = 1000  # a client further behind than this gets a snapshot instead of events
@@ -63,6 +64,8 @@ class Connection:
     queue_size: int
     queue: asyncio.Queue[str | None] = field(init=False)
     close_code: int | None = None
+    #: The task writing to the socket; cancelled on close, since a slow reader blocks it in send.
+    sender: asyncio.Task[None] | None = None
 
     def __post_init__(self) -> None:
         self.queue = asyncio.Queue(maxsize=self.queue_size)
@@ -72,16 +75,11 @@ class Connection:
         return self.actor.role in STAFF_ROLES
 
     def close(self, code: int) -> None:
-        """Ask the sender to close the socket with this code once what is queued is sent."""
+        """Stop sending and close the socket with this code; the client resumes by seq."""
         if self.close_code is None:
             self.close_code = code
-            try:
-                self.queue.put_nowait(None)
-            except asyncio.QueueFull:
-                # A reader this far behind won't read the backlog; it resumes by seq instead.
-                while not self.queue.empty():
-                    self.queue.get_nowait()
-                self.queue.put_nowait(None)
+            if self.sender is not None:
+                self.sender.cancel()  # it may be stuck writing to a reader that stopped reading
 
     def offer(self, frame: str) -> None:
         """Queue a frame; a reader that fell this far behind is cut off rather than waited for."""
@@ -260,6 +258,8 @@ class Hub:
             log.warning("exchange %s: publishing seq %s failed", self.exchange_id, envelopes[-1].seq)
 
     async def _listen(self) -> None:
+        loop = asyncio.get_running_loop()
+        next_check = loop.time() + SAFETY_POLL_SECONDS
         async with self.broker.subscribe(self.exchange_id) as queue:
             while True:
                 try:
@@ -268,6 +268,11 @@ class Hub:
                     if not self.broker.healthy:  # pub/sub is down: read new events from the log instead
                         async with self._lock:
                             await self._catch_up()
+                    elif self.connections and loop.time() >= next_check:
+                        next_check = loop.time() + SAFETY_POLL_SECONDS
+                        if await self.store.last_seq(self.exchange_id) > self.state.last_seq:
+                            async with self._lock:
+                                await self._catch_up()
                     self._expire_presence()
                     continue
                 try:
@@ -281,6 +286,9 @@ class Hub:
                 await self._catch_up()
             return
         data = json.loads(message)
+        if data["kind"] == "kick":
+            self.kick_local(str(data["actor"]))
+            return
         if data["kind"] == "presence":
             if data["instance"] != self.instance:
                 expiry = asyncio.get_running_loop().time() + PRESENCE_TTL
@@ -359,6 +367,7 @@ class Hub:
                 connection.offer(protocol.events(seq=seq, events=shown, view=view))
             self.connections.add(connection)
         self._announce_presence()
+        connection.offer(protocol.presence(online=list(self._online)))  # even if nothing changed
 
     async def _since(self, last_seq: int) -> list[EventEnvelope]:
         if self._recent and self._recent[0].seq <= last_seq + 1:
@@ -402,6 +411,12 @@ class Hub:
             del self._remote_online[instance]
         if expired:
             self._announce_presence(publish=False)
+
+    def kick_local(self, actor_id: str, code: int = 1008) -> None:
+        """Close this instance's sockets of someone whose access was withdrawn."""
+        for connection in tuple(self.connections):
+            if connection.actor.id == actor_id:
+                connection.close(code)
 
     @property
     def online(self) -> tuple[str, ...]:

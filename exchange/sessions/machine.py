@@ -21,6 +21,8 @@ from exchange.sessions.events import Event, EventEnvelope
 from exchange.sessions.state import SessionState, Status
 
 __all__ = [
+    "APPLIERS",
+    "RULES",
     "Decision",
     "Rejected",
     "SequenceGap",
@@ -41,8 +43,8 @@ V = TypeVar("V")
 def _merged(tables: Iterable[Mapping[K, V]]) -> dict[K, V]:
     merged: dict[K, V] = {}
     for table in tables:
-        clash = merged.keys() & table.keys()
-        assert not clash, f"two activity modules claim {clash}"
+        if clash := merged.keys() & table.keys():
+            raise RuntimeError(f"two activity modules claim {sorted(map(str, clash))}")
         merged.update(table)
     return merged
 

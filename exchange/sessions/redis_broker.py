@@ -110,7 +110,7 @@ class RedisBroker:
                 self._mark_unhealthy(exc)
             await self._drop_pubsub()
             await asyncio.sleep(backoff)
-            backoff = min(backoff * 2, 5.0)
+            backoff = min(backoff * 2, 2.0)
 
     async def _connect(self) -> None:
         assert self._client is not None
@@ -121,6 +121,9 @@ class RedisBroker:
             log.info("redis broker connected")
         self._healthy = True
         self._ring_everyone()
+        # We may have skipped publishing while Redis was away: ring the other instances too.
+        for exchange_id in tuple(self._subscribers):
+            await self._client.publish(self.channel(exchange_id), RESYNC)
 
     async def _pump(self) -> None:
         assert self._pubsub is not None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import uuid
 
@@ -70,6 +71,17 @@ class HubRegistry:
     @property
     def hubs(self) -> dict[int, Hub]:
         return self._hubs
+
+    async def kick(self, exchange_id: int, actor_id: str) -> None:
+        """Close someone's sockets on every instance (their link was revoked or replaced)."""
+        hub = self._hubs.get(exchange_id)
+        if hub is not None:
+            hub.kick_local(actor_id)
+        message = json.dumps({"kind": "kick", "actor": actor_id}).encode()
+        try:
+            await self.broker.publish(exchange_id, message)
+        except Exception:  # noqa: BLE001 - their next reconnect is refused anyway
+            log.warning("could not tell other instances to close %s's sockets", actor_id)
 
     async def going_away(self, code: int = 1001, *, wait: float = 2.0) -> None:
         """Close every socket with "going away" so clients move to another instance at once."""

@@ -35,14 +35,16 @@ def _timer(timer: Timer) -> JSON:
     }
 
 
-def _person(state: SessionState, participant_id: str | None) -> JSON | None:
-    if participant_id is None:
-        return None
+def _person_required(state: SessionState, participant_id: str) -> JSON:
     return {"id": participant_id, "name": state.name_of(participant_id)}
 
 
+def _person(state: SessionState, participant_id: str | None) -> JSON | None:
+    return None if participant_id is None else _person_required(state, participant_id)
+
+
 def _people(state: SessionState, ids: tuple[str, ...]) -> list[JSON]:
-    return [{"id": pid, "name": state.name_of(pid)} for pid in ids]
+    return [_person_required(state, pid) for pid in ids]
 
 
 def _phase_content(phase: Phase | None) -> JSON | None:
@@ -83,7 +85,7 @@ def _floor(state: SessionState) -> JSON | None:
         "holder": _person(state, state.floor_holder),
         "since": _iso(state.floor_since),
         "hands": [
-            {"id": hand.participant_id, "name": state.name_of(hand.participant_id), "raised_at": _iso(hand.raised_at)}
+            {**_person_required(state, hand.participant_id), "raised_at": _iso(hand.raised_at)}
             for hand in hands.queue(state)
         ],
     }

@@ -36,6 +36,7 @@ router = APIRouter()
 HELLO_TIMEOUT = 10.0
 POLICY_VIOLATION = 1008
 GOING_AWAY = 1001
+CLOSE_TIMEOUT = 2.0
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,9 @@ async def session_socket(websocket: WebSocket, exchange_id: int) -> None:
         return
     who = await asyncio.to_thread(_authenticate, websocket, exchange_id)
     if who is None:
+        # Accept, then close with 1008: a browser only sees the close code, and a refused handshake
+        # looks like a network failure (1006) that the page would retry forever.
+        await websocket.accept()
         await websocket.close(code=POLICY_VIOLATION, reason="not signed in for this exchange")
         return
     await websocket.accept()
@@ -147,24 +151,30 @@ async def _hello(websocket: WebSocket, connection: Connection) -> int | None | b
 async def _serve(websocket: WebSocket, hub: Hub, connection: Connection) -> None:
     """Run the receiver and the sender; whichever ends first ends the other."""
     receiver = asyncio.create_task(_receive(websocket, hub, connection))
-    sender = asyncio.create_task(_send(websocket, connection))
+    sender = connection.sender = asyncio.create_task(_send(websocket, connection))
+    if connection.close_code is not None:  # closed before the sender existed
+        sender.cancel()
     done, pending = await asyncio.wait({receiver, sender}, return_when=asyncio.FIRST_COMPLETED)
     for task in pending:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError):
             await task
     for task in done:
-        exc = task.exception()
+        exc = None if task.cancelled() else task.exception()
         if exc is not None and not isinstance(exc, WebSocketDisconnect):
-            log.warning("exchange %s: socket task failed: %r", hub.exchange_id, exc)
+            log.warning("socket task failed: %r", exc)
+    if connection.close_code is not None and websocket.application_state is WebSocketState.CONNECTED:
+        # Uvicorn writes even the close frame only once the socket drains; a reader that stopped
+        # reading altogether gets its TCP connection closed instead (it sees 1006, and resumes).
+        with contextlib.suppress(RuntimeError, WebSocketDisconnect, OSError, TimeoutError):
+            await asyncio.wait_for(websocket.close(code=connection.close_code), CLOSE_TIMEOUT)
 
 
 async def _send(websocket: WebSocket, connection: Connection) -> None:
+    """Write queued frames in order; the hub never waits for this (a slow reader is cut off)."""
     while True:
         frame = await connection.queue.get()
         if frame is None:
-            if websocket.application_state is WebSocketState.CONNECTED:
-                await websocket.close(code=connection.close_code or GOING_AWAY)
             return
         await websocket.send_text(frame)
 

@@ -204,12 +204,16 @@ async def test_the_socket_refuses_strangers(server: ServerProcess, live) -> None
     # Another site's page can't open the socket with the practitioner's cookies.
     with pytest.raises(websockets.InvalidStatus):
         await LiveClient(server.ws_url, setup.exchange_id, cookie, origin="https://evil.example").connect()
-    # No cookie, and a practitioner's cookie for a different exchange, open nothing.
-    with pytest.raises(websockets.InvalidStatus):
-        await LiveClient(server.ws_url, setup.exchange_id, "").connect()
+    # No cookie, and a practitioner's cookie for a different exchange, open nothing: the socket is
+    # closed with 1008 before anything is sent, so the page knows not to retry.
     other = scheduled_exchange(server, practitioners=1)
-    with pytest.raises(websockets.InvalidStatus):
-        await LiveClient(server.ws_url, other.exchange_id, cookie).connect()
+    for exchange_id, who in ((setup.exchange_id, ""), (other.exchange_id, cookie)):
+        async with websockets.connect(
+            f"{server.ws_url}/e/{exchange_id}/ws", additional_headers={"Cookie": who}
+        ) as ws:
+            with pytest.raises(websockets.ConnectionClosed):
+                await ws.recv()
+            assert ws.close_code == 1008
     other.close()
     # The page's own origin is fine.
     same = await LiveClient(server.ws_url, setup.exchange_id, cookie, origin=server.url).connect()
@@ -227,3 +231,15 @@ async def test_a_socket_that_never_says_hello_is_closed(server: ServerProcess, l
         with pytest.raises(websockets.ConnectionClosed):
             await ws.recv()
         assert ws.close_code == 1008
+
+
+async def test_a_revoked_link_ends_the_open_socket(live) -> None:  # noqa: ANN001
+    setup, facilitator, practitioners = live
+    victim = practitioners[2]
+    participant_id = victim.you["id"].removeprefix("p:")
+    response = setup.facilitator.post(f"/exchanges/{setup.exchange_id}/participants/{participant_id}/revoke")
+    assert response.status_code == 303
+    with pytest.raises(ConnectionError):
+        await victim.wait_for(lambda f: False, timeout=5)
+    assert victim.close_code == 1008
+    await facilitator.wait_for(lambda f: f["type"] == "presence" and victim.you["id"] not in f["online"])

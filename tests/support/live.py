@@ -128,6 +128,25 @@ class LiveClient:
         assert reply["type"] == "ack", reply
         return reply["seq"]
 
+    async def reliable(self, type_: str, *, give_up: float = 60.0, **fields: Any) -> dict[str, Any]:
+        """Like a page does: keep the command id, reconnect and resend until it is acked or refused."""
+        command_id = new_command_id("r")
+        deadline = asyncio.get_running_loop().time() + give_up
+        delay = 0.05
+        while True:
+            try:
+                if self.ws is None or self.close_code is not None or (self._reader and self._reader.done()):
+                    await self.connect()
+                reply = await self.command(type_, command_id=command_id, **fields)
+                if reply["type"] == "ack" or reply.get("code") not in {"unavailable", "busy"}:
+                    return reply
+            except (OSError, ConnectionError, TimeoutError, websockets.WebSocketException):
+                pass
+            if asyncio.get_running_loop().time() > deadline:
+                raise TimeoutError(f"{type_} {command_id} was never acked")
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 1.0)
+
     async def close(self) -> None:
         if self.ws is not None:
             await self.ws.close()

@@ -8,7 +8,15 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from exchange.sessions.commands import Actor, AddTime, Join, Role, StartExchange, command_adapter
+from exchange.sessions.commands import (
+    Actor,
+    AddTime,
+    Join,
+    Role,
+    StartExchange,
+    TimerKind,
+    command_adapter,
+)
 from exchange.sessions.events import EventEnvelope, HandRaised, event_adapter
 from tests.unit.test_session_support import AMA, PLAN, T0, joined
 
@@ -72,9 +80,9 @@ def test_join_name_is_trimmed() -> None:
 
 
 def test_commands_are_frozen() -> None:
-    command = AddTime(timer="phase", seconds=5)  # type: ignore[arg-type]
+    command = AddTime(timer=TimerKind.PHASE, seconds=5)
     with pytest.raises(ValidationError):
-        command.seconds = 10  # type: ignore[misc]
+        setattr(command, "seconds", 10)  # noqa: B010 - assigning is the point
 
 
 def test_start_exchange_carries_a_plan_over_json() -> None:

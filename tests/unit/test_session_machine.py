@@ -105,6 +105,9 @@ Expect = list[str] | str  # event types when accepted, the refusal code otherwis
 
 PHASE_CHANGE = ["phase_ended", "phase_started"]
 INTO_STORIES = [*PHASE_CHANGE, "speaking_order_set"]
+STARTED = ["exchange_started", "phase_started"]
+HANDOVER = ["floor_ended", "floor_given"]
+ALL_FOUR = ("p:1", "p:2", "p:3", "p:99")
 
 CASES: list[tuple[str, Setup, c.Actor, typing.Any, Expect]] = [
     # join
@@ -116,8 +119,8 @@ CASES: list[tuple[str, Setup, c.Actor, typing.Any, Expect]] = [
     ("join by system", waiting, SYSTEM, c.Join(name="S"), "forbidden"),
     ("join ended", ended, STRANGER, c.Join(name="S"), "ended"),
     # start_exchange
-    ("start", waiting, FACILITATOR, c.StartExchange(plan=PLAN), ["exchange_started", "phase_started"]),
-    ("start with nobody", empty_waiting, FACILITATOR, c.StartExchange(plan=PLAN), ["exchange_started", "phase_started"]),
+    ("start", waiting, FACILITATOR, c.StartExchange(plan=PLAN), STARTED),
+    ("start with nobody", empty_waiting, FACILITATOR, c.StartExchange(plan=PLAN), STARTED),
     ("start by participant", waiting, AMA, c.StartExchange(plan=PLAN), "forbidden"),
     ("start by lead", waiting, LEAD, c.StartExchange(plan=PLAN), "forbidden"),
     ("start without plan", waiting, FACILITATOR, c.StartExchange(), "no_plan"),
@@ -203,7 +206,7 @@ CASES: list[tuple[str, Setup, c.Actor, typing.Any, Expect]] = [
     ("set same order", stories, FACILITATOR, c.SetSpeakingOrder(order=("p:1", "p:2", "p:3")), []),
     ("set order dropping someone", stories, FACILITATOR, c.SetSpeakingOrder(order=("p:1", "p:2")), "bad_order"),
     ("set order with twice", stories, FACILITATOR, c.SetSpeakingOrder(order=("p:1", "p:2", "p:3", "p:1")), "bad_order"),
-    ("set order with stranger", stories, FACILITATOR, c.SetSpeakingOrder(order=("p:1", "p:2", "p:3", "p:99")), "unknown_participant"),
+    ("set order with stranger", stories, FACILITATOR, c.SetSpeakingOrder(order=ALL_FOUR), "unknown_participant"),
     ("set order with speaker", speaking, FACILITATOR, c.SetSpeakingOrder(order=("p:1", "p:2", "p:3")), "bad_order"),
     ("set order in open phase", welcome, FACILITATOR, c.SetSpeakingOrder(order=()), "not_turn_based"),
     ("set order by participant", stories, AMA, c.SetSpeakingOrder(order=("p:1", "p:2", "p:3")), "forbidden"),
@@ -229,7 +232,7 @@ CASES: list[tuple[str, Setup, c.Actor, typing.Any, Expect]] = [
     ("give floor", hand_up, FACILITATOR, c.GiveFloor(participant_id=AMA.id), ["floor_given"]),
     ("give floor to next", hand_up, FACILITATOR, c.GiveFloor(), ["floor_given"]),
     ("give floor, empty queue", welcome, FACILITATOR, c.GiveFloor(), "queue_empty"),
-    ("give floor over holder", floor_held, FACILITATOR, c.GiveFloor(participant_id=CHE.id), ["floor_ended", "floor_given"]),
+    ("give floor over holder", floor_held, FACILITATOR, c.GiveFloor(participant_id=CHE.id), HANDOVER),
     ("give floor to holder", floor_held, FACILITATOR, c.GiveFloor(participant_id=BEA.id), "has_floor"),
     ("give floor to stranger", welcome, FACILITATOR, c.GiveFloor(participant_id="p:99"), "unknown_participant"),
     ("give floor in story round", stories, FACILITATOR, c.GiveFloor(participant_id=AMA.id), "turn_based"),
@@ -245,7 +248,11 @@ CASES: list[tuple[str, Setup, c.Actor, typing.Any, Expect]] = [
 ]
 
 
-@pytest.mark.parametrize(("setup", "actor", "command", "expect"), [case[1:] for case in CASES], ids=[case[0] for case in CASES])
+@pytest.mark.parametrize(
+    ("setup", "actor", "command", "expect"),
+    [case[1:] for case in CASES],
+    ids=[case[0] for case in CASES],
+)
 def test_command(setup: Setup, actor: c.Actor, command: typing.Any, expect: Expect) -> None:
     """Each command yields the expected events, or the expected refusal and no change."""
     session = setup()
@@ -312,11 +319,11 @@ def test_pass_sends_speaker_to_the_end() -> None:
 def test_skip_and_bring_back() -> None:
     session = speaking()
     session.do(FACILITATOR, c.SkipParticipant(participant_id=CHE.id))
-    assert session.state.turns.remaining == ("p:2",)
-    assert session.state.turns.skipped == ("p:3",)
+    turns = session.state.turns
+    assert (turns.remaining, turns.skipped) == (("p:2",), ("p:3",))
     session.do(FACILITATOR, c.SetSpeakingOrder(order=("p:3", "p:2")))
-    assert session.state.turns.remaining == ("p:3", "p:2")
-    assert session.state.turns.skipped == ()
+    turns = session.state.turns
+    assert (turns.remaining, turns.skipped) == (("p:3", "p:2"), ())
 
 
 def test_next_turn_when_everyone_spoke() -> None:
@@ -411,7 +418,7 @@ def test_decide_takes_naive_now_as_utc() -> None:
     assert result == [e.HandRaised(participant_id=AMA.id, at=session.now)]
 
 
-def test_refusal_messages_are_sentences() -> None:
-    """Every refusal reads as a sentence; none leaks an exception."""
+def test_refusal_is_a_code_and_a_sentence() -> None:
+    """A refusal carries a machine-readable code and a readable sentence."""
     refusal = speaking().refuse(BEA, c.FinishTurn())
     assert refusal == Rejected("not_your_turn", "It isn't your turn.")

@@ -14,7 +14,7 @@ from exchange.prompts.models import (
     SpeakingOrder,
 )
 from exchange.sessions.commands import Actor, Command, Join, NextTurn, Role, StartExchange
-from exchange.sessions.events import Event, EventEnvelope, event_adapter
+from exchange.sessions.events import Event, EventEnvelope
 from exchange.sessions.machine import Rejected, apply_envelope, decide, envelop, rebuild
 from exchange.sessions.state import SessionState
 
@@ -43,7 +43,13 @@ def make_plan(
         description="A plan for tests.",
         agreements=("What is shared here stays here.",),
         phases=(
-            Phase(key="welcome", title="Welcome", kind=ActivityKind.DISCUSSION, minutes=5, prompts=("Hello.",)),
+            Phase(
+                key="welcome",
+                title="Welcome",
+                kind=ActivityKind.DISCUSSION,
+                minutes=5,
+                prompts=("Hello.",),
+            ),
             Phase(
                 key="stories",
                 title="Stories of change",
@@ -138,12 +144,9 @@ def joined(*actors: Actor, plan: PhasePlan = PLAN, start: bool = True) -> Sessio
     return session
 
 
-def test_events_survive_json() -> None:
-    """The support driver's log round-trips through JSON into the same state."""
-    session = Session()
-    session.do(AMA, Join(name="Ama"))
-    session.do(FACILITATOR, StartExchange(plan=PLAN))
-    for envelope in session.log:
-        assert event_adapter.validate_json(event_adapter.dump_json(envelope.event)) == envelope.event
+def test_driver_logs_numbers_and_refuses_like_the_hub() -> None:
+    """The driver numbers events from 1, rebuilds from JSON, and leaves state alone on refusal."""
+    session = joined(AMA)
+    assert [envelope.seq for envelope in session.log] == [1, 2, 3]
     assert session.rebuilt() == session.state
-    assert isinstance(session.send(FACILITATOR, NextTurn()), Rejected)
+    assert session.refuse(FACILITATOR, NextTurn()).code == "not_turn_based"

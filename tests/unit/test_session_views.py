@@ -65,7 +65,8 @@ def test_open_floor_views() -> None:
     view = participant_view(session.state)
     assert view["turns"] is None
     assert [hand["name"] for hand in view["floor"]["hands"]] == ["Bea", "Ama"]
-    assert view["phase_timer"] == {"running": False, "deadline": None, "paused_remaining": 300.0, "time_up": False}
+    paused = {"running": False, "deadline": None, "paused_remaining": 300.0, "time_up": False}
+    assert view["phase_timer"] == paused
     assert view["roster"] == [{"id": "p:1", "name": "Ama"}, {"id": "p:2", "name": "Bea"}]
 
 

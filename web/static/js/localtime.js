@@ -12,24 +12,37 @@ for (const el of document.querySelectorAll("time[data-local]")) {
   el.after(local);
 }
 
-function describe(ms) {
+// The words come from the page (translated on the server), with English as the fallback.
+const ENGLISH = {
+  now: "Starting now", in: "Starts in {time}", day: "1 day", days: "{n} days",
+  hour: "1 hour", hours: "{n} hours", minute: "1 minute", minutes: "{n} minutes",
+};
+
+function describe(ms, words) {
   const minutes = Math.round(ms / 60000);
-  if (minutes < 1) return "Starting now";
+  if (minutes < 1) return words.now;
+  const count = (n, one, many) => (n === 1 ? words[one] : words[many].replace("{n}", String(n)));
   const days = Math.floor(minutes / 1440);
   const hours = Math.floor((minutes % 1440) / 60);
   const mins = minutes % 60;
   const parts = [];
-  if (days) parts.push(`${days} day${days === 1 ? "" : "s"}`);
-  if (hours) parts.push(`${hours} hour${hours === 1 ? "" : "s"}`);
-  if (!days && mins) parts.push(`${mins} minute${mins === 1 ? "" : "s"}`);
-  return `Starts in ${parts.join(" ")}`;
+  if (days) parts.push(count(days, "day", "days"));
+  if (hours) parts.push(count(hours, "hour", "hours"));
+  if (!days && mins) parts.push(count(mins, "minute", "minutes"));
+  return words.in.replace("{time}", parts.join(" "));
 }
 
 for (const el of document.querySelectorAll("[data-countdown]")) {
   const at = new Date(el.dataset.countdown).getTime();
+  let words = ENGLISH;
+  try {
+    words = { ...ENGLISH, ...JSON.parse(el.dataset.strings || "{}") };
+  } catch {
+    // keep English
+  }
   const tick = () => {
     const left = at - Date.now();
-    el.textContent = left > -3600000 ? describe(Math.max(0, left)) : "";
+    el.textContent = left > -3600000 ? describe(Math.max(0, left), words) : "";
   };
   tick();
   setInterval(tick, 30000);

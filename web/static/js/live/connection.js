@@ -37,7 +37,8 @@ function parseServerTime(iso) {
  * Callbacks (each on... method adds a listener and returns a function that removes it):
  *   onWelcome({role, id, name})       who the server says we are
  *   onView(view, {seq, resumed})       the whole role view after a snapshot or events frame
- *   onEvents(envelopes, {seq, resumed}) new events only (resumed: they arrived on (re)connecting)
+ *   onEvents(envelopes, {seq, resumed}) new events only, right after onView of the view they lead to
+ *                                      (resumed: they arrived on (re)connecting)
  *   onPresence(onlineIds)
  *   onStatus(status)                   "connecting" | "connected" | "reconnecting" | "offline" | "denied"
  *   onRejected({id, code, message, command})  a command the server refused (show the message)
@@ -67,6 +68,7 @@ export class LiveConnection {
     this.timers = {};
     this.helloSentAt = 0;
     this.awaitingPong = false;
+    this.lastError = null; // the code of the last error frame on this socket
 
     this.handleOnline = () => this.wake();
     this.handleOffline = () => {
@@ -169,6 +171,7 @@ export class LiveConnection {
       opened = true;
       clearTimeout(this.timers.open);
       this.helloSentAt = Date.now();
+      this.lastError = null;
       this.sendFrame({ type: "hello", protocol: PROTOCOL, last_seq: this.lastSeq > 0 ? this.lastSeq : null });
     });
     ws.addEventListener("message", (message) => {
@@ -206,15 +209,18 @@ export class LiveConnection {
     this.synced = false;
     this.awaitingPong = false;
     if (this.stopped) return;
-    if (event.code === CLOSE_POLICY) {
-      // Not allowed (signed out, link revoked, ...): retrying won't help.
+    if (event.code === CLOSE_POLICY && this.lastError !== "hello_expected") {
+      // Not allowed (signed out, link revoked, ...): retrying won't help. (A hello that reached
+      // the server too late on a slow line is refused with 1008 too, after an error frame saying so.)
       this.deny();
       return;
     }
     if (!opened) this.failedOpens += 1;
     // A handshake the server refuses reaches the page as a bare 1006: ask the page whether we're
     // still let in before trying forever.
-    if (!opened && this.checkAccess && this.failedOpens >= DENIED_AFTER_FAILED_OPENS) {
+    const beyond = this.failedOpens - DENIED_AFTER_FAILED_OPENS;
+    const askNow = beyond >= 0 && beyond % 3 === 0; // not on every retry: it costs a page load
+    if (!opened && this.checkAccess && askNow) {
       this.setStatus(navigator.onLine === false ? "offline" : "reconnecting");
       Promise.resolve()
         .then(() => this.checkAccess())
@@ -309,6 +315,7 @@ export class LiveConnection {
         if (this.synced) this.setStatus("connected");
         break;
       case "error":
+        this.lastError = frame.code;
         this.emit("error", { code: frame.code, message: frame.message });
         break;
       default:
@@ -335,8 +342,8 @@ export class LiveConnection {
     this.lastSeq = Math.max(this.lastSeq, seq);
     this.storeSeq();
     this.view = frame.view;
-    if (fresh.length) this.emit("events", fresh, { seq, resumed: first });
     this.emit("view", frame.view, { seq, resumed: first });
+    if (fresh.length) this.emit("events", fresh, { seq, resumed: first });
     if (first) this.synced_();
   }
 

@@ -127,7 +127,7 @@ export class Announcer {
   }
 
   flush() {
-    const text = this.queue.join(". ");
+    const text = this.queue.map((m) => (/[.!?…。]$/.test(m) ? m : `${m}.`)).join(" ");
     this.queue = [];
     if (!text) return;
     // Clearing first makes screen readers read a repeated message again.
@@ -210,4 +210,74 @@ export function everySecond(fn) {
   };
   schedule();
   return () => clearTimeout(handle);
+}
+
+/**
+ * The connection indicator: a dot plus words (never colour alone). Returns a function taking
+ * "connecting" | "connected" | "reconnecting" | "offline" | "denied"; strings come from the page.
+ */
+export function connectionIndicator(el, strings) {
+  const text = el?.querySelector("[data-live-conn-text]");
+  return (status) => {
+    if (!el) return;
+    el.className = `live-conn live-conn--${status}`;
+    el.dataset.status = status;
+    if (text) text.textContent = strings[status] || status;
+  };
+}
+
+/** 95 minutes -> "1:35" (hours and minutes). */
+export function hoursMinutes(minutes) {
+  const total = Math.max(0, Math.round(minutes));
+  return `${Math.floor(total / 60)}:${String(total % 60).padStart(2, "0")}`;
+}
+
+// Small line icons drawn as SVG (emoji fonts are missing on many devices). Always decorative:
+// each sits next to words that say the same thing.
+const ICONS = {
+  hand: [
+    ["path", { d: "M18 11V6a2 2 0 0 0-4 0v5" }],
+    ["path", { d: "M14 10V4a2 2 0 0 0-4 0v6" }],
+    ["path", { d: "M10 10.5V6a2 2 0 0 0-4 0v8" }],
+    ["path", { d: "M18 8a2 2 0 1 1 4 0v6a8 8 0 0 1-8 8h-2c-2.8 0-4.5-.9-6-2.3l-3.6-3.6a2 2 0 0 1 2.8-2.8L7 15" }],
+  ],
+  mic: [
+    ["rect", { x: "9", y: "2", width: "6", height: "12", rx: "3" }],
+    ["path", { d: "M19 10v1a7 7 0 0 1-14 0v-1" }],
+    ["path", { d: "M12 18v4M8 22h8" }],
+  ],
+  play: [["path", { d: "M7 4.5v15l12-7.5z", fill: "currentColor" }]],
+  next: [["path", { d: "M5 5v14l10-7z", fill: "currentColor" }], ["path", { d: "M19 5v14" }]],
+  clock: [["circle", { cx: "12", cy: "13", r: "8" }], ["path", { d: "M12 9v4l2.5 2.5M9 2h6M12 2v3" }]],
+  check: [["path", { d: "M20 6 9 17l-5-5" }]],
+  pass: [["path", { d: "M15 14l5-5-5-5" }], ["path", { d: "M20 9H9.5A5.5 5.5 0 0 0 4 14.5V20" }]],
+  down: [["path", { d: "M12 5v14M19 12l-7 7-7-7" }]],
+  up: [["path", { d: "M12 19V5M5 12l7-7 7 7" }]],
+  grip: [
+    ["circle", { cx: "9", cy: "6", r: "1.4", fill: "currentColor" }],
+    ["circle", { cx: "15", cy: "6", r: "1.4", fill: "currentColor" }],
+    ["circle", { cx: "9", cy: "12", r: "1.4", fill: "currentColor" }],
+    ["circle", { cx: "15", cy: "12", r: "1.4", fill: "currentColor" }],
+    ["circle", { cx: "9", cy: "18", r: "1.4", fill: "currentColor" }],
+    ["circle", { cx: "15", cy: "18", r: "1.4", fill: "currentColor" }],
+  ],
+  heart: [
+    ["path", { d: "M20.8 4.6a5.5 5.5 0 0 0-7.8 0L12 5.7l-1-1.1a5.5 5.5 0 0 0-7.8 7.8l1 1.1L12 21.2l7.8-7.7 1-1.1a5.5 5.5 0 0 0 0-7.8z" }],
+  ],
+};
+
+/** An inline SVG icon (aria-hidden), e.g. icon("hand"). */
+export function icon(name, cls = "") {
+  const ns = "http://www.w3.org/2000/svg";
+  const svg = document.createElementNS(ns, "svg");
+  svg.setAttribute("viewBox", "0 0 24 24");
+  svg.setAttribute("aria-hidden", "true");
+  svg.setAttribute("focusable", "false");
+  svg.setAttribute("class", `live-svg ${cls}`.trim());
+  for (const [tag, attrs] of ICONS[name] || []) {
+    const part = document.createElementNS(ns, tag);
+    for (const [key, value] of Object.entries(attrs)) part.setAttribute(key, value);
+    svg.appendChild(part);
+  }
+  return svg;
 }
