@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 export EXCHANGE_HOST ?= 127.0.0.1
 export EXCHANGE_PORT ?= 8000
 
-.PHONY: run test install install-test browser migrate demo bench clean
+.PHONY: run test install install-test browser migrate demo bench clean messages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,3 +43,16 @@ test: install-test browser
 
 clean:
 	rm -rf $(VENV) var .pytest_cache
+
+## The load benchmark (see bench/README.md); pass options with BENCH_ARGS="--sweep" and so on.
+$(VENV)/.installed-bench: pyproject.toml $(VENV)/.installed-test
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	touch $@
+
+bench: $(VENV)/.installed-bench
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+## The translation template: every _() in exchange/ and web/templates/ (see babel.cfg).
+messages: install
+	$(BIN)/pybabel extract -F babel.cfg -k _ -k ngettext:1,2 --project "Story Exchange" --no-location \
+	  -o exchange/locale/messages.pot .
