@@ -22,6 +22,7 @@ from datetime import datetime
 from exchange.i18n import _
 from exchange.logs import current_exchange
 from exchange.sessions import protocol
+from exchange.sessions.broker import MemoryBroker
 from exchange.sessions.commands import Actor, Command, Role, Tick
 from exchange.sessions.events import EventEnvelope
 from exchange.sessions.machine import Rejected, apply_envelope, decide, envelop, next_deadline, rebuild
@@ -184,6 +185,10 @@ class Hub:
         async with self._lock:
             for attempt in itertools.count():
                 outcomes, envelopes, state = self._decide_batch(batch)
+                if any(isinstance(o, Rejected) for o in outcomes) and await self._behind():
+                    # Refused on what may be old news from another instance: catch up, decide again.
+                    await self._catch_up()
+                    outcomes, envelopes, state = self._decide_batch(batch)
                 try:
                     await self.store.append(envelopes)
                 except SeqConflict:
@@ -303,6 +308,12 @@ class Hub:
                 await self._catch_up()
             else:
                 self._adopt([e for e in envelopes if e.seq > self.state.last_seq])
+
+    async def _behind(self) -> bool:
+        """Does the log hold events this hub hasn't applied? Only others can have written them."""
+        if isinstance(self.broker, MemoryBroker):
+            return False  # one process, one hub per exchange: nobody else writes
+        return await self.store.last_seq(self.exchange_id) > self.state.last_seq
 
     async def _catch_up(self) -> None:
         """Read whatever the log has beyond our state (caller holds the lock)."""

@@ -5,12 +5,15 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import weakref
 from typing import Any
 
 import websockets
 from websockets.asyncio.client import ClientConnection
 
 _ids = itertools.count(1)
+#: Every client made, so a test that fails halfway still has its sockets closed at teardown.
+OPEN_CLIENTS: weakref.WeakSet[LiveClient] = weakref.WeakSet()
 
 
 def new_command_id(prefix: str = "t") -> str:
@@ -34,6 +37,7 @@ class LiveClient:
         self.ws: ClientConnection | None = None
         self._reader: asyncio.Task[None] | None = None
         self._changed = asyncio.Event()
+        OPEN_CLIENTS.add(self)
 
     async def connect(self, *, resume: bool = True, **kwargs: Any) -> LiveClient:
         headers = {"Cookie": self.cookie}
