@@ -11,49 +11,20 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Page, expect
 
 from exchange.accounts.service import get_user_by_email
 from exchange.db import make_engine, session_scope
 from exchange.programmes import service
 from exchange.programmes.forms import ProgrammeForm
 from exchange.prompts.catalog import get_template
-from tests.support.databases import fresh_database, migrate
 from tests.support.servers import ServerProcess
 from tests.support.web import PASSWORD, seed_staff
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 PHONE = {"width": 360, "height": 800}
 LAPTOP = {"width": 1280, "height": 860}
-
-
-@pytest.fixture(scope="module")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Overrides the suite's two-backend fixture: this module drives SQLite only."""
-    with fresh_database("sqlite", tmp_path_factory.mktemp("db")) as url:
-        migrate(url)
-        yield url
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 @pytest.fixture(scope="module")

@@ -15,47 +15,18 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, expect
 
 from exchange.timeutil import utcnow
-from tests.support.databases import fresh_database, migrate
 from tests.support.servers import ServerProcess
 from tests.support.web import PASSWORD, WebClient, created_id, invite_links, seed_staff
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 LAPTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 360, "height": 780}
 PRACTITIONERS = ("Amina Wanjiru", "Rosa Quispe")
 CLOCK = re.compile(r"^\d{2}:\d{2}$")
-
-
-@pytest.fixture(scope="module")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Overrides the suite's two-backend fixture: this module drives SQLite only."""
-    with fresh_database("sqlite", tmp_path_factory.mktemp("db")) as url:
-        migrate(url)
-        yield url
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 @dataclass(frozen=True)
