@@ -20,7 +20,6 @@ from tests.unit.test_session_support import (
     LEVERS,
     STORIES,
     SYSTEM,
-    Session,
     joined,
     make_plan,
     types,
