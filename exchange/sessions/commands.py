@@ -8,6 +8,13 @@ from typing import Annotated, Literal, Union
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, field_validator
 
 from exchange.prompts.models import PhasePlan, QueueOrder
+from exchange.sessions.activities import agreements_data
+from exchange.sessions.activities import stories_data
+from exchange.sessions.activities import cards_data
+from exchange.sessions.activities import discussion_data
+from exchange.sessions.activities import draft_data
+from exchange.sessions.activities import feedback_data
+from exchange.sessions.activities import notes_data
 
 #: An id as the edge spells it: "staff:3", "p:17", "system".
 ActorId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
@@ -227,6 +234,32 @@ Command = Annotated[
         GiveFloor,
         EndFloor,
         SetQueueOrder,
+        agreements_data.AcceptAgreements,
+        stories_data.ShareStory,
+        stories_data.WithdrawStory,
+        stories_data.WriteListeningNote,
+        stories_data.Reflect,
+        stories_data.AddRecall,
+        stories_data.SetOffRecord,
+        cards_data.AddCard,
+        cards_data.EditCard,
+        cards_data.WithdrawCard,
+        cards_data.CreateCluster,
+        cards_data.MoveCard,
+        cards_data.OpenVoting,
+        cards_data.CloseVoting,
+        cards_data.RevealVotes,
+        cards_data.CastVote,
+        cards_data.RetractVote,
+        discussion_data.AddAction,
+        discussion_data.CompleteAction,
+        discussion_data.RemoveAction,
+        draft_data.EditSection,
+        draft_data.SetDraftFinal,
+        feedback_data.SubmitFeedback,
+        notes_data.AddNote,
+        notes_data.ParkPoint,
+        notes_data.ResolvePoint,
     ],
     Field(discriminator="type"),
 ]

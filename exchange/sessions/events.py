@@ -12,6 +12,13 @@ from typing import Annotated, Literal, Union
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
 
 from exchange.prompts.models import PhasePlan, QueueOrder
+from exchange.sessions.activities import agreements_data
+from exchange.sessions.activities import stories_data
+from exchange.sessions.activities import cards_data
+from exchange.sessions.activities import discussion_data
+from exchange.sessions.activities import draft_data
+from exchange.sessions.activities import feedback_data
+from exchange.sessions.activities import notes_data
 from exchange.sessions.commands import (
     MAX_ORDER_LENGTH,
     Actor,
@@ -203,6 +210,33 @@ Event = Annotated[
         FloorGiven,
         FloorEnded,
         QueueOrderSet,
+        agreements_data.AgreementsAccepted,
+        stories_data.StoryShared,
+        stories_data.StoryEdited,
+        stories_data.StoryWithdrawn,
+        stories_data.ListeningNoteWritten,
+        stories_data.ReflectionAdded,
+        stories_data.RecallAdded,
+        stories_data.OffRecordSet,
+        cards_data.CardAdded,
+        cards_data.CardEdited,
+        cards_data.CardWithdrawn,
+        cards_data.ClusterCreated,
+        cards_data.CardMoved,
+        cards_data.VotingOpened,
+        cards_data.VotingClosed,
+        cards_data.VotesRevealed,
+        cards_data.VoteCast,
+        cards_data.VoteRetracted,
+        discussion_data.ActionAdded,
+        discussion_data.ActionCompleted,
+        discussion_data.ActionRemoved,
+        draft_data.SectionEdited,
+        draft_data.DraftFinalSet,
+        feedback_data.FeedbackSubmitted,
+        notes_data.NoteAdded,
+        notes_data.PointParked,
+        notes_data.PointResolved,
     ],
     Field(discriminator="type"),
 ]

@@ -28,7 +28,13 @@ from exchange.sessions.events import EventEnvelope
 from exchange.sessions.machine import Rejected, apply_envelope, decide, envelop, next_deadline, rebuild
 from exchange.sessions.state import SessionState
 from exchange.sessions.store import EventStore, SeqConflict
-from exchange.sessions.views import facilitator_view, participant_view, visible_event
+from exchange.sessions.views import (
+    facilitator_view,
+    participant_view,
+    personal_subjects,
+    personal_view,
+    visible_event,
+)
 from exchange.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -363,6 +369,17 @@ class Hub:
             frame = staff_frame if connection.staff else other_frame
             if frame is not None:
                 connection.offer(frame)
+        subjects = frozenset().union(*(personal_subjects(envelope.event) for envelope in envelopes))
+        for participant_id in subjects:
+            self._send_personal(participant_id)
+
+    def _send_personal(self, participant_id: str) -> None:
+        """Each of this person's sockets gets what only they may see; built once for all of them."""
+        sockets = [c for c in self.connections if c.actor.id == participant_id]
+        if sockets:
+            frame = protocol.personal(seq=self.state.last_seq, data=personal_view(self.state, participant_id))
+            for connection in sockets:
+                connection.offer(frame)
 
     async def connect(self, connection: Connection, last_seq: int | None) -> None:
         """Send what the client is missing, then keep it up to date; nothing falls in between."""
@@ -377,6 +394,10 @@ class Hub:
                 shown = [e for e in (visible_event(env, role) for env in missing) if e is not None]
                 connection.offer(protocol.events(seq=seq, events=shown, view=view))
             self.connections.add(connection)
+            if connection.actor.role is Role.PARTICIPANT:
+                connection.offer(
+                    protocol.personal(seq=seq, data=personal_view(self.state, connection.actor.id))
+                )
         self._announce_presence()
         connection.offer(protocol.presence(online=list(self._online)))  # even if nothing changed
 

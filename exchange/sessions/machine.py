@@ -1,7 +1,7 @@
 """PURE: decide what a command does to an exchange, and fold what happened into its state.
 
 The machine is a dispatcher: each activity module (roster, phases, timers, turns, hands, and one
-per activity kind to come) brings the rules for its commands and the appliers for its events.
+per activity kind) brings the rules for its commands and the appliers for its events.
 Nothing here reads a clock, does I/O or keeps state between calls.
 """
 
@@ -14,7 +14,20 @@ from types import MappingProxyType
 from typing import TypeVar
 
 from exchange.i18n import _
-from exchange.sessions.activities import hands, phases, roster, timers, turns
+from exchange.sessions.activities import (
+    agreements,
+    cards,
+    discussion,
+    draft,
+    feedback,
+    hands,
+    notes,
+    phases,
+    roster,
+    stories,
+    timers,
+    turns,
+)
 from exchange.sessions.activities.base import Applier, Decision, Rejected, Rule
 from exchange.sessions.commands import Actor, Command, Role
 from exchange.sessions.events import Event, EventEnvelope
@@ -34,7 +47,10 @@ __all__ = [
     "rebuild",
 ]
 
-_MODULES = (roster, phases, timers, turns, hands)
+_MODULES = (
+    roster, phases, timers, turns, hands,
+    agreements, stories, cards, discussion, draft, feedback, notes,
+)  # fmt: skip
 
 K = TypeVar("K")
 V = TypeVar("V")

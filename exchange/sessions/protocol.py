@@ -104,6 +104,11 @@ def snapshot(*, seq: int, view: dict[str, Any]) -> str:
     return _dump({"type": "snapshot", "seq": seq, "view": view})
 
 
+def personal(*, seq: int, data: dict[str, Any]) -> str:
+    """What only this practitioner may see (their private notes, their own votes, ...)."""
+    return _dump({"type": "personal", "seq": seq, "data": data})
+
+
 def ack(*, command_id: str, seq: int) -> str:
     return _dump({"type": "ack", "id": command_id, "seq": seq})
 

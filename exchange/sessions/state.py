@@ -7,6 +7,13 @@ from datetime import datetime
 from enum import StrEnum
 
 from exchange.prompts.models import Phase, PhasePlan, QueueOrder
+from exchange.sessions.activities.agreements_data import AgreementsState
+from exchange.sessions.activities.cards_data import CardsState
+from exchange.sessions.activities.discussion_data import DiscussionState
+from exchange.sessions.activities.draft_data import DraftState
+from exchange.sessions.activities.feedback_data import FeedbackState
+from exchange.sessions.activities.notes_data import NotesState
+from exchange.sessions.activities.stories_data import StoriesState
 
 
 class Status(StrEnum):
@@ -93,6 +100,14 @@ class SessionState:
     queue_order: QueueOrder = QueueOrder.FIRST_COME
     floor_holder: str | None = None
     floor_since: datetime | None = None
+    # One field per activity; each keeps what every phase of its kind produced (keyed by phase index).
+    agreements: AgreementsState = field(default_factory=AgreementsState)
+    stories: StoriesState = field(default_factory=StoriesState)
+    cards: CardsState = field(default_factory=CardsState)
+    discussion: DiscussionState = field(default_factory=DiscussionState)
+    draft: DraftState = field(default_factory=DraftState)
+    feedback: FeedbackState = field(default_factory=FeedbackState)
+    notes: NotesState = field(default_factory=NotesState)
     last_seq: int = 0
 
     @classmethod

@@ -6,24 +6,60 @@ deadlines themselves, so a view only changes when an event does.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
 from exchange.prompts.models import Phase
-from exchange.sessions.activities import hands
+from exchange.sessions.activities import (
+    agreements,
+    cards,
+    discussion,
+    draft,
+    feedback,
+    hands,
+    notes,
+    stories,
+)
+from exchange.sessions.activities.base import Redactor, iso
+from exchange.sessions.activities import (
+    cards_data,
+    discussion_data,
+    draft_data,
+    feedback_data,
+    notes_data,
+    stories_data,
+)
+from exchange.sessions.activities.stories_data import ReflectionKind
 from exchange.sessions.commands import Role
-from exchange.sessions.events import EventEnvelope
+from exchange.sessions.events import Event, EventEnvelope
 from exchange.sessions.state import SessionState, Timer
 
 JSON = dict[str, Any]
 
 
-def _iso(moment: datetime | None) -> str | None:
-    if moment is None:
-        return None
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+_iso = iso
+
+#: Every text limit, so the pages can show them next to the fields (a card field's own limit is in
+#: the phase's card_fields).
+LIMITS: Mapping[str, int] = MappingProxyType(
+    {
+        "story_title": stories_data.MAX_STORY_TITLE,
+        "story_summary": stories_data.MAX_STORY_SUMMARY,
+        "listening_note": stories_data.MAX_LISTENING_NOTE,
+        "reflection": stories_data.MAX_REFLECTION,
+        "recall": stories_data.MAX_RECALL,
+        "card_field": cards_data.MAX_CARD_FIELD,
+        "cluster_name": cards_data.MAX_CLUSTER_NAME,
+        "action_what": discussion_data.MAX_ACTION_WHAT,
+        "action_who": discussion_data.MAX_ACTION_WHO,
+        "section_text": draft_data.MAX_SECTION_TEXT,
+        "section_citations": draft_data.MAX_CITATIONS,
+        "feedback_text": feedback_data.MAX_FEEDBACK_TEXT,
+        "note": notes_data.MAX_NOTE,
+        "parked_point": notes_data.MAX_PARKED,
+    }
+)
 
 
 def _timer(timer: Timer) -> JSON:
@@ -59,6 +95,12 @@ def _phase_content(phase: Phase | None) -> JSON | None:
         "listener_prompts": list(phase.listener_prompts),
         "turn_based": phase.turn_based,
         "turn_seconds": phase.turn_seconds,
+        "card_fields": [
+            {"key": f.key, "label": f.label, "max_length": f.max_length} for f in phase.card_fields
+        ],
+        "anonymous_cards": phase.anonymous_cards,
+        "votes_per_person": phase.votes_per_person,
+        "sections": list(phase.sections),
     }
 
 
@@ -107,12 +149,22 @@ def _common(state: SessionState) -> JSON:
         "phase_timer": _timer(state.phase_timer),
         "turns": _turns(state),
         "floor": _floor(state),
+        "limits": dict(LIMITS),
+        "reflection_kinds": [kind.value for kind in ReflectionKind],
+        **feedback.form(),
+        **stories.view(state),
+        **discussion.view(state),
+        **draft.view(state),
     }
 
 
 def participant_view(state: SessionState) -> JSON:
     """What every practitioner may see; the same for all of them, so it is built once per event."""
-    return {**_common(state), "roster": [{"id": m.id, "name": m.name} for m in state.roster]}
+    return {
+        **_common(state),
+        **cards.participant(state),
+        "roster": [{"id": m.id, "name": m.name} for m in state.roster],
+    }
 
 
 def facilitator_view(state: SessionState) -> JSON:
@@ -139,20 +191,45 @@ def facilitator_view(state: SessionState) -> JSON:
         offset += phase.minutes
     view["phases"] = phases
     view["roster"] = [{"id": m.id, "name": m.name, "airtime_seconds": m.airtime} for m in state.roster]
-    return view
+    return {
+        **view,
+        **agreements.facilitator(state),
+        **cards.facilitator(state),
+        **feedback.facilitator(state),
+        **notes.facilitator(state),
+    }
 
 
-#: Per event type: how to redact its JSON for a role (return None to hide it). Today none do;
-#: private notes and anonymous cards will register here.
-Redactor = Callable[[JSON, Role], JSON | None]
-REDACTORS: Mapping[str, Redactor] = MappingProxyType({})
+def personal_view(state: SessionState, participant_id: str) -> JSON:
+    """What only this practitioner sees: their notes, their anonymous cards, votes, feedback, marks."""
+    return {
+        "participant_id": participant_id,
+        "seq": state.last_seq,
+        **agreements.personal(state, participant_id),
+        **stories.personal(state, participant_id),
+        **cards.personal(state, participant_id),
+        **feedback.personal(state, participant_id),
+    }
+
+
+_SUBJECTS = (agreements.subjects, stories.subjects, cards.subjects, feedback.subjects)
+
+
+def personal_subjects(event: Event) -> frozenset[str]:
+    """The participant ids whose personal_view `event` changes (send them a personal frame)."""
+    return frozenset().union(*(subjects(event) for subjects in _SUBJECTS))
+
+
+#: Per event type: how to redact the whole envelope (as JSON) for a role, or hide it (None):
+#: private listening notes, votes and feedback go to no one (personal views carry them to their
+#: owner), the facilitator's notes only to the facilitator, anonymous cards without their author.
+REDACTORS: Mapping[str, Redactor] = MappingProxyType(
+    {**stories.REDACTORS, **cards.REDACTORS, **feedback.REDACTORS, **notes.REDACTORS}
+)
 
 
 def visible_event(envelope: EventEnvelope, role: Role) -> JSON | None:
     """The envelope as JSON for `role`, redacted as that role must see it, or None if hidden."""
     data: JSON = envelope.model_dump(mode="json")
     redact = REDACTORS.get(envelope.event.type)
-    if redact is None:
-        return data
-    event = redact(data["event"], role)
-    return None if event is None else {**data, "event": event}
+    return data if redact is None else redact(data, role)

@@ -5,9 +5,11 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
+from exchange.i18n import _
+from exchange.prompts.models import ActivityKind
 from exchange.sessions.commands import Actor, Role
 from exchange.sessions.events import Event
 from exchange.sessions.state import SessionState
@@ -48,3 +50,49 @@ def credit_airtime(state: SessionState, participant_id: str, seconds: float) -> 
         for m in state.roster
     )
     return dataclasses.replace(state, roster=roster)
+
+
+def check_kind(state: SessionState, kinds: frozenset[ActivityKind], message: str) -> Rejected | None:
+    """Refuse with `message` unless the running phase is one of `kinds`."""
+    phase = state.phase
+    if phase is None or phase.kind not in kinds:
+        return Rejected("wrong_phase", message)
+    return None
+
+
+def too_many(count: int, limit: int) -> Rejected | None:
+    """Refuse when a collection already holds `limit` items (bounds the log and the views)."""
+    if count >= limit:
+        return Rejected("too_many", _("There are too many of these already."))
+    return None
+
+
+#: JSON as the views and redactors speak it.
+JSON = dict[str, Any]
+#: How an envelope (as JSON) is shown to a role: redacted, or None when that role may not see it.
+Redactor = Callable[[JSON, Role], JSON | None]
+#: Who stands for the author of anything anonymous, in the envelope's actor field.
+ANONYMOUS_ACTOR: JSON = {"role": "participant", "id": "anonymous", "name": "Anonymous"}
+
+
+def anonymised(data: JSON, *strip: str) -> JSON:
+    """The envelope with its actor and command id replaced and the `strip` event fields removed."""
+    event = {key: value for key, value in data["event"].items() if key not in strip}
+    return {**data, "actor": dict(ANONYMOUS_ACTOR), "command_id": None, "event": event}
+
+
+def hidden(data: JSON, role: Role) -> JSON | None:
+    """A redactor for private events: shown to no one (personal views carry them to their owner)."""
+    return None
+
+
+def staff_only(data: JSON, role: Role) -> JSON | None:
+    """A redactor for the facilitator's private events."""
+    return data if role is Role.FACILITATOR else None
+
+
+def iso(moment: datetime | None) -> str | None:
+    """A time as the views speak it: ISO 8601 in UTC with a "Z"."""
+    if moment is None:
+        return None
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")

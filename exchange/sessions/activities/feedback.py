@@ -1,0 +1,157 @@
+"""Closing reflection: an anonymous form, one answer per practitioner (they may replace it).
+
+Nothing per person leaves the state except to its author (personal view). The facilitator sees how
+many have answered while the phase runs, and a summary (counts, averages, texts sorted
+alphabetically, never by time or author) once the phase has ended, so a summary that changes the
+moment someone submits can't tell the facilitator who wrote what.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime
+
+from exchange.i18n import _
+from exchange.prompts.models import ActivityKind
+from exchange.sessions.activities.base import (
+    JSON,
+    Applier,
+    Decision,
+    Redactor,
+    Rejected,
+    Rule,
+    check_kind,
+    hidden,
+)
+from exchange.sessions.activities.feedback_data import (
+    MAX_RATING,
+    MIN_RATING,
+    Answer,
+    FeedbackSubmitted,
+    Rating,
+    SubmitFeedback,
+)
+from exchange.sessions.commands import Actor, Role
+from exchange.sessions.state import SessionState, Status
+
+
+def rating_question(rating: Rating) -> str:
+    """The question a rating answers, as the form shows it."""
+    questions = {
+        Rating.USEFUL: _("How useful was this exchange for your work?"),
+        Rating.SAFE: _("How safe did you feel sharing here?"),
+        Rating.HEARD: _("How well were you listened to?"),
+    }
+    return questions[rating]
+
+
+def _answer(state: SessionState, phase_index: int, participant_id: str) -> Answer | None:
+    for answer in state.feedback.answers:
+        if answer.phase_index == phase_index and answer.participant_id == participant_id:
+            return answer
+    return None
+
+
+def submit_feedback(state: SessionState, command: SubmitFeedback, actor: Actor, now: datetime) -> Decision:
+    """Record (or replace) one's answers."""
+    refusal = check_kind(
+        state, frozenset({ActivityKind.FEEDBACK}), _("Feedback is given in the closing reflection.")
+    )
+    if refusal is not None:
+        return refusal
+    assert state.phase_index is not None
+    if not command.ratings and not command.text:
+        return Rejected("empty", _("Give a rating or write something first."))
+    ratings = {key: command.ratings[key] for key in Rating if key in command.ratings}
+    event = FeedbackSubmitted(
+        phase_index=state.phase_index, participant_id=actor.id, ratings=ratings, text=command.text
+    )
+    before = _answer(state, state.phase_index, actor.id)
+    if before is not None and before == _as_answer(event):
+        return []
+    return [event]
+
+
+def _as_answer(event: FeedbackSubmitted) -> Answer:
+    ratings = tuple((key, event.ratings[key]) for key in Rating if key in event.ratings)
+    return Answer(event.phase_index, event.participant_id, ratings, event.text)
+
+
+def _submitted(state: SessionState, event: FeedbackSubmitted) -> SessionState:
+    answer = _as_answer(event)
+    kept = tuple(
+        a
+        for a in state.feedback.answers
+        if (a.phase_index, a.participant_id) != (answer.phase_index, answer.participant_id)
+    )
+    return dataclasses.replace(state, feedback=dataclasses.replace(state.feedback, answers=(*kept, answer)))
+
+
+RULES: dict[str, Rule] = {
+    "submit_feedback": Rule(frozenset({Role.PARTICIPANT}), submit_feedback),
+}
+
+APPLIERS: dict[type, Applier] = {
+    FeedbackSubmitted: _submitted,
+}
+
+
+# -- views -------------------------------------------------------------------------------------
+
+
+def _summary(answers: list[Answer]) -> JSON:
+    ratings: JSON = {}
+    for key in Rating:
+        scores = [score for a in answers for k, score in a.ratings if k is key]
+        ratings[key.value] = {
+            "question": rating_question(key),
+            "count": len(scores),
+            "average": round(sum(scores) / len(scores), 2) if scores else None,
+            "distribution": {str(n): scores.count(n) for n in range(MIN_RATING, MAX_RATING + 1)},
+        }
+    return {"ratings": ratings, "texts": sorted(a.text for a in answers if a.text)}
+
+
+def facilitator(state: SessionState) -> JSON:
+    """Per feedback phase: how many answered; the summary once that phase is over."""
+    results: list[JSON] = []
+    plan = state.plan
+    for index, phase in enumerate(plan.phases if plan else ()):
+        if phase.kind is not ActivityKind.FEEDBACK:
+            continue
+        answers = [a for a in state.feedback.answers if a.phase_index == index]
+        running = state.status is Status.LIVE and state.phase_index == index
+        results.append(
+            {
+                "phase_index": index,
+                "responses": len(answers),
+                "summary": None if running else _summary(answers),
+            }
+        )
+    return {"feedback": results}
+
+
+def form() -> JSON:
+    """What the form asks, for the practitioner's page."""
+    return {
+        "feedback_questions": [{"key": key.value, "question": rating_question(key)} for key in Rating],
+    }
+
+
+def personal(state: SessionState, participant_id: str) -> JSON:
+    """One's own answers, so the form can show and replace them."""
+    mine = {
+        str(a.phase_index): {"ratings": {k.value: v for k, v in a.ratings}, "text": a.text}
+        for a in state.feedback.answers
+        if a.participant_id == participant_id
+    }
+    return {"feedback": mine, "feedback_submitted": bool(mine)}
+
+
+def subjects(event: object) -> frozenset[str]:
+    if isinstance(event, FeedbackSubmitted):
+        return frozenset({event.participant_id})
+    return frozenset()
+
+
+REDACTORS: dict[str, Redactor] = {"feedback_submitted": hidden}
