@@ -15,6 +15,8 @@ from exchange.sessions.activities import discussion_data
 from exchange.sessions.activities import draft_data
 from exchange.sessions.activities import feedback_data
 from exchange.sessions.activities import notes_data
+from exchange.sessions.activities import selection_data
+from exchange.sessions.activities import redaction_data
 
 #: An id as the edge spells it: "staff:3", "p:17", "system".
 ActorId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
@@ -260,6 +262,12 @@ Command = Annotated[
         notes_data.AddNote,
         notes_data.ParkPoint,
         notes_data.ResolvePoint,
+        selection_data.OpenSelectionRound,
+        selection_data.CastSelectionVote,
+        selection_data.RetractSelectionVote,
+        selection_data.CloseSelectionRound,
+        selection_data.RecordSelection,
+        redaction_data.RedactContribution,
     ],
     Field(discriminator="type"),
 ]

@@ -19,6 +19,8 @@ from exchange.sessions.activities import discussion_data
 from exchange.sessions.activities import draft_data
 from exchange.sessions.activities import feedback_data
 from exchange.sessions.activities import notes_data
+from exchange.sessions.activities import selection_data
+from exchange.sessions.activities import redaction_data
 from exchange.sessions.commands import (
     MAX_ORDER_LENGTH,
     Actor,
@@ -237,6 +239,12 @@ Event = Annotated[
         notes_data.NoteAdded,
         notes_data.PointParked,
         notes_data.PointResolved,
+        selection_data.SelectionRoundOpened,
+        selection_data.SelectionVoteCast,
+        selection_data.SelectionVoteRetracted,
+        selection_data.SelectionRoundClosed,
+        selection_data.SelectionRecorded,
+        redaction_data.ContributionRedacted,
     ],
     Field(discriminator="type"),
 ]

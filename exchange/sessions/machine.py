@@ -23,7 +23,9 @@ from exchange.sessions.activities import (
     hands,
     notes,
     phases,
+    redaction,
     roster,
+    selection,
     stories,
     timers,
     turns,
@@ -49,7 +51,7 @@ __all__ = [
 
 _MODULES = (
     roster, phases, timers, turns, hands,
-    agreements, stories, cards, discussion, draft, feedback, notes,
+    agreements, stories, cards, discussion, draft, feedback, notes, redaction, selection,
 )  # fmt: skip
 
 K = TypeVar("K")

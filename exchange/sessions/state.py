@@ -13,6 +13,8 @@ from exchange.sessions.activities.discussion_data import DiscussionState
 from exchange.sessions.activities.draft_data import DraftState
 from exchange.sessions.activities.feedback_data import FeedbackState
 from exchange.sessions.activities.notes_data import NotesState
+from exchange.sessions.activities.selection_data import SelectionState
+from exchange.sessions.activities.redaction_data import RedactionState
 from exchange.sessions.activities.stories_data import StoriesState
 
 
@@ -108,6 +110,8 @@ class SessionState:
     draft: DraftState = field(default_factory=DraftState)
     feedback: FeedbackState = field(default_factory=FeedbackState)
     notes: NotesState = field(default_factory=NotesState)
+    selection: SelectionState = field(default_factory=SelectionState)
+    redactions: RedactionState = field(default_factory=RedactionState)
     last_seq: int = 0
 
     @classmethod

@@ -19,6 +19,7 @@ from exchange.sessions.activities import (
     feedback,
     hands,
     notes,
+    selection,
     stories,
 )
 from exchange.sessions.activities.base import Redactor, iso
@@ -28,6 +29,7 @@ from exchange.sessions.activities import (
     draft_data,
     feedback_data,
     notes_data,
+    selection_data,
     stories_data,
 )
 from exchange.sessions.activities.stories_data import ReflectionKind
@@ -58,6 +60,9 @@ LIMITS: Mapping[str, int] = MappingProxyType(
         "feedback_text": feedback_data.MAX_FEEDBACK_TEXT,
         "note": notes_data.MAX_NOTE,
         "parked_point": notes_data.MAX_PARKED,
+        "selection_domain": selection_data.MAX_DOMAIN,
+        "selection_reason": selection_data.MAX_REASON,
+        "selection_dissent": selection_data.MAX_DISSENT,
     }
 )
 
@@ -163,6 +168,7 @@ def participant_view(state: SessionState) -> JSON:
     return {
         **_common(state),
         **cards.participant(state),
+        **selection.participant(state),
         "roster": [{"id": m.id, "name": m.name} for m in state.roster],
     }
 
@@ -195,6 +201,7 @@ def facilitator_view(state: SessionState) -> JSON:
         **view,
         **agreements.facilitator(state),
         **cards.facilitator(state),
+        **selection.facilitator(state),
         **feedback.facilitator(state),
         **notes.facilitator(state),
     }
@@ -209,10 +216,11 @@ def personal_view(state: SessionState, participant_id: str) -> JSON:
         **stories.personal(state, participant_id),
         **cards.personal(state, participant_id),
         **feedback.personal(state, participant_id),
+        **selection.personal(state, participant_id),
     }
 
 
-_SUBJECTS = (agreements.subjects, stories.subjects, cards.subjects, feedback.subjects)
+_SUBJECTS = (agreements.subjects, stories.subjects, cards.subjects, feedback.subjects, selection.subjects)
 
 
 def personal_subjects(event: Event) -> frozenset[str]:
@@ -224,7 +232,7 @@ def personal_subjects(event: Event) -> frozenset[str]:
 #: private listening notes, votes and feedback go to no one (personal views carry them to their
 #: owner), the facilitator's notes only to the facilitator, anonymous cards without their author.
 REDACTORS: Mapping[str, Redactor] = MappingProxyType(
-    {**stories.REDACTORS, **cards.REDACTORS, **feedback.REDACTORS, **notes.REDACTORS}
+    {**stories.REDACTORS, **cards.REDACTORS, **feedback.REDACTORS, **notes.REDACTORS, **selection.REDACTORS}
 )
 
 
