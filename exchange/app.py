@@ -28,6 +28,7 @@ from exchange.sessions.registry import HubRegistry
 from exchange.sessions.store import EventStore
 from exchange.sessions.ws import router as session_ws_router
 from exchange.settings import Settings, get_settings, resolve_secret
+from exchange.transcripts.views import router as transcripts_router
 from exchange.templating import WEB_DIR, render
 
 _ERROR_TITLES = {
@@ -72,6 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(lobby_router)
     app.include_router(session_pages_router)
     app.include_router(session_ws_router)
+    app.include_router(transcripts_router)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

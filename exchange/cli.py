@@ -91,6 +91,20 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from exchange.transcripts.cli import export_exchange, export_programme
+
+    if args.programme is not None:
+        if args.exchange_id is not None or not args.out or not args.out.endswith(".zip"):
+            print("Give --programme ID with --out FILE.zip (and no exchange id).", file=sys.stderr)
+            return 2
+        return export_programme(args.programme, Path(args.out))
+    if args.exchange_id is None:
+        print("Give an exchange id, or --programme ID --out FILE.zip.", file=sys.stderr)
+        return 2
+    return export_exchange(args.exchange_id, args.format, Path(args.out) if args.out else None)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="exchange",
@@ -136,6 +150,19 @@ def build_parser() -> argparse.ArgumentParser:
         "practitioners, then print the logins and the practitioners' personal links. Safe to run again.",
     )
     demo.set_defaults(func=cmd_demo)
+
+    export = sub.add_parser(
+        "export",
+        help="export a transcript, or a whole programme as a ZIP",
+        description="Export one exchange's transcript (consent, off-the-record and redactions respected) "
+        "to standard output or --out, or with --programme every exchange of a programme as a ZIP holding "
+        "each exchange in every format plus one CSV across all of them (progress on standard error).",
+    )
+    export.add_argument("exchange_id", nargs="?", type=int, help="the exchange to export")
+    export.add_argument("--format", choices=["md", "html", "json", "csv"], default="md", help="default: md")
+    export.add_argument("--programme", type=int, metavar="ID", help="export every exchange of this programme")
+    export.add_argument("--out", metavar="FILE", help="write here instead of standard output (a .zip for --programme)")
+    export.set_defaults(func=cmd_export)
     return parser
 
 

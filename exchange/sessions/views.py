@@ -19,6 +19,7 @@ from exchange.sessions.activities import (
     feedback,
     hands,
     notes,
+    redaction,
     selection,
     stories,
 )
@@ -232,7 +233,14 @@ def personal_subjects(event: Event) -> frozenset[str]:
 #: private listening notes, votes and feedback go to no one (personal views carry them to their
 #: owner), the facilitator's notes only to the facilitator, anonymous cards without their author.
 REDACTORS: Mapping[str, Redactor] = MappingProxyType(
-    {**stories.REDACTORS, **cards.REDACTORS, **feedback.REDACTORS, **notes.REDACTORS, **selection.REDACTORS}
+    {
+        **stories.REDACTORS,
+        **cards.REDACTORS,
+        **feedback.REDACTORS,
+        **notes.REDACTORS,
+        **selection.REDACTORS,
+        **redaction.REDACTORS,
+    }
 )
 
 

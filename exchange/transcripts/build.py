@@ -1,0 +1,339 @@
+"""PURE: the transcript of an exchange, folded from its event log with the real state machine.
+
+Consent is applied here, once, for every format: a person is their name, their initials, or a
+stable "Participant N" (N = the order they joined in). Left out, always: withdrawn and off-the-record
+contributions (and the reflections on such stories), contributions a lead redacted, the
+facilitator's private notes and parking lot, private listening notes, the author of an anonymous
+card, who voted for what, and one person's feedback answers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from exchange.prompts.models import ActivityKind, PhasePlan
+from exchange.sessions.activities import cards_data, discussion_data, draft_data, stories_data
+from exchange.sessions.activities.feedback_data import MAX_RATING, MIN_RATING, Rating
+from exchange.sessions.activities.feedback import rating_question
+from exchange.sessions.events import EventEnvelope
+from exchange.sessions.machine import apply
+from exchange.sessions.state import SessionState
+from exchange.transcripts import model as m
+
+#: Below this many answers a feedback summary shows only the count (an average of one is an answer).
+MIN_FEEDBACK_GROUP = 3
+
+
+def display_initials(name: str) -> str:
+    """"Amina Diallo" -> "A.D." (as programmes.service shows initials)."""
+    return "".join(part[0].upper() + "." for part in name.split() if part)
+
+
+@dataclass(frozen=True, slots=True)
+class Folded:
+    """The final state plus what the state forgets: when each contribution was made, and where."""
+
+    state: SessionState
+    times: Mapping[str, datetime]  # item id -> when it was first made
+    action_phase: Mapping[str, int | None]  # action id -> the phase running when it was added
+
+
+def fold(exchange_id: int, envelopes: Iterable[EventEnvelope]) -> Folded:
+    """Apply every event in order (seq order is the caller's; gaps are tolerated, as exports drop events)."""
+    state = SessionState.initial(exchange_id)
+    times: dict[str, datetime] = {}
+    action_phase: dict[str, int | None] = {}
+    for envelope in envelopes:
+        event = envelope.event
+        if isinstance(event, stories_data.StoryShared):
+            times.setdefault(event.story_id, event.at)
+        elif isinstance(event, stories_data.ReflectionAdded):
+            times.setdefault(event.reflection_id, event.at)
+        elif isinstance(event, stories_data.RecallAdded):
+            times.setdefault(event.recall_id, event.at)
+        elif isinstance(event, cards_data.CardAdded):
+            times.setdefault(event.card_id, event.at)
+        elif isinstance(event, discussion_data.ActionAdded):
+            times.setdefault(event.action_id, event.at)
+            action_phase.setdefault(event.action_id, state.phase_index)
+        elif isinstance(event, draft_data.SectionEdited):
+            times[f"section-{event.phase_index}-{event.section}"] = event.at
+        state = apply(state, event)
+    return Folded(state=state, times=times, action_phase=action_phase)
+
+
+@dataclass(frozen=True, slots=True)
+class Shown:
+    ref: str
+    label: str
+    consent: m.ConsentChoice
+
+
+STAFF = Shown(ref="staff", label="Facilitator", consent="name")
+UNKNOWN = Shown(ref="unknown", label="Unknown", consent="anonymous")
+
+
+def people(state: SessionState, roster: Mapping[str, m.RosterEntry]) -> dict[str, Shown]:
+    """Participant id -> how they appear; someone without a roster entry or a choice is anonymous."""
+    shown: dict[str, Shown] = {}
+    for number, member in enumerate(state.roster, start=1):
+        entry = roster.get(member.id)
+        consent: m.ConsentChoice = entry.consent if entry and entry.consent else "anonymous"
+        name = entry.name if entry else member.name
+        if consent == "name":
+            label = name
+        elif consent == "initials":
+            label = display_initials(name) or f"Participant {number}"
+        else:
+            label = f"Participant {number}"
+        shown[member.id] = Shown(ref=f"participant-{number}", label=label, consent=consent)
+    return shown
+
+
+def excluded_ids(state: SessionState) -> frozenset[str]:
+    """Every contribution left out of every export, and everything hanging off one."""
+    redacted = {r.item_id for r in state.redactions.redactions}
+    stories = state.stories
+    out = set(redacted)
+    out |= {s.id for s in stories.stories if s.withdrawn or s.off_record}
+    out |= {r.id for r in stories.reflections if r.off_record or r.story_id in out}
+    out |= {r.id for r in stories.recalls if r.off_record or (r.story_id is not None and r.story_id in out)}
+    out |= {c.id for c in state.cards.cards if c.withdrawn}
+    out |= {a.id for a in state.discussion.actions if a.removed}
+    return frozenset(out)
+
+
+def build(
+    envelopes: Iterable[EventEnvelope],
+    *,
+    exchange: m.ExchangeMeta,
+    roster: Mapping[str, m.RosterEntry],
+) -> m.Transcript:
+    """The transcript of `exchange` from its log, with people shown as `roster` consents allow."""
+    folded = fold(exchange.id, envelopes)
+    return from_folded(folded, exchange=exchange, roster=roster)
+
+
+def from_folded(folded: Folded, *, exchange: m.ExchangeMeta, roster: Mapping[str, m.RosterEntry]) -> m.Transcript:
+    state = folded.state
+    shown = people(state, roster)
+    out = excluded_ids(state)
+    plan = state.plan
+    redacted = {r.item_id for r in state.redactions.redactions}
+
+    def who(pid: str | None) -> Shown | None:
+        if pid is None:
+            return None
+        if pid in shown:
+            return shown[pid]
+        return STAFF if pid.startswith("staff:") else UNKNOWN
+
+    contributions: list[m.Contribution] = []
+    sections: list[m.PhaseSection] = []
+    for index, phase in enumerate(plan.phases if plan else ()):
+        record = state.phases[index] if index < len(state.phases) else None
+        content: dict[str, object] = {}
+        title = phase.title
+
+        def add(kind: str, item_id: str, pid: str | None, text: str, votes: int | None = None) -> None:
+            person = who(pid)
+            contributions.append(
+                m.Contribution(
+                    phase_index=index, phase=title, kind=kind, item_id=item_id,
+                    author=person.label if person else None, author_ref=person.ref if person else None,
+                    at=folded.times.get(item_id), text=text, votes=votes,
+                )
+            )  # fmt: skip
+
+        if phase.kind is ActivityKind.AGREEMENTS and plan is not None:
+            content["agreements"] = plan.agreements
+            content["accepted_by"] = len(state.agreements.accepted)
+        stories: list[m.Story] = []
+        for story in state.stories.stories:
+            if story.phase_index != index or story.id in out:
+                continue
+            teller = who(story.teller_id)
+            assert teller is not None
+            add("story", story.id, story.teller_id, _joined(story.title, story.summary))
+            reflections = []
+            for reflection in state.stories.reflections:
+                if reflection.story_id != story.id or reflection.id in out:
+                    continue
+                author = who(reflection.author_id)
+                assert author is not None
+                reflections.append(
+                    m.Reflection(
+                        id=reflection.id, kind=reflection.kind.value, author=author.label,
+                        at=folded.times.get(reflection.id), text=reflection.text,
+                    )
+                )  # fmt: skip
+                add("reflection", reflection.id, reflection.author_id, reflection.text)
+            stories.append(
+                m.Story(
+                    id=story.id, teller=teller.label, at=folded.times.get(story.id), title=story.title,
+                    summary=story.summary, reflections=tuple(reflections),
+                )
+            )  # fmt: skip
+        content["stories"] = tuple(stories)
+        titles = {s.id: s.title for s in state.stories.stories if s.id not in out}
+        recalls = []
+        for recall in state.stories.recalls:
+            if recall.phase_index != index or recall.id in out:
+                continue
+            author = who(recall.author_id)
+            assert author is not None
+            recalls.append(
+                m.Recall(
+                    id=recall.id, author=author.label, at=folded.times.get(recall.id), text=recall.text,
+                    story_title=titles.get(recall.story_id) if recall.story_id else None,
+                )
+            )  # fmt: skip
+            add("recall", recall.id, recall.author_id, recall.text)
+        content["recalls"] = tuple(recalls)
+        content["card_groups"] = _card_groups(state, index, phase, out, who, add, folded.times)
+        actions = []
+        for action in state.discussion.actions:
+            if folded.action_phase.get(action.id) != index or action.id in out:
+                continue
+            author = who(action.author_id)
+            actions.append(
+                m.Action(
+                    id=action.id, what=action.what, who=action.who, due=action.due, done=action.done,
+                    added_by=author.label if author else None, at=folded.times.get(action.id),
+                )
+            )  # fmt: skip
+            add("action", action.id, action.author_id, _action_text(action))
+        content["actions"] = tuple(actions)
+        if phase.kind is ActivityKind.DRAFT:
+            written = {s.index: s for s in state.draft.sections if s.phase_index == index}
+            texts = {i: s.text for i, s in written.items()}
+            draft = tuple(m.DraftSection(title=t, text=texts.get(i, "")) for i, t in enumerate(phase.sections))
+            content["draft"] = draft
+            content["draft_final"] = index in state.draft.final
+            for i, section in enumerate(draft):
+                if section.text:
+                    add("draft_section", f"section-{index}-{i}", written[i].editor_id, f"{section.title}: {section.text}")
+        if phase.kind is ActivityKind.FEEDBACK:
+            content["feedback"] = _feedback(state, index)
+        sections.append(
+            m.PhaseSection(
+                index=index, key=phase.key, title=phase.title, kind=phase.kind.value, prompts=phase.prompts,
+                listener_prompts=phase.listener_prompts,
+                started_at=record.started_at if record else None, ended_at=record.ended_at if record else None,
+                **content,  # type: ignore[arg-type]
+            )
+        )  # fmt: skip
+
+    final_text, final = _final_message(state, plan)
+    return m.Transcript(
+        exchange=exchange,
+        plan_title=plan.title if plan else None,
+        status=state.status.value,
+        started_at=state.started_at,
+        ended_at=state.ended_at,
+        participants=tuple(
+            m.Person(ref=s.ref, label=s.label, consent=s.consent, airtime_seconds=round(member.airtime, 1))
+            for member in state.roster
+            for s in (shown[member.id],)
+        ),
+        agenda=_agenda(state, plan, exchange),
+        phases=tuple(sections),
+        final_message=final_text,
+        final_message_final=final,
+        contributions=tuple(contributions),
+        redactions=len(redacted),
+    )
+
+
+def _joined(title: str, summary: str) -> str:
+    return f"{title}: {summary}" if summary else title
+
+
+def _action_text(action: discussion_data.Action) -> str:
+    due = f" (by {action.due})" if action.due else ""
+    return f"{action.what} — {action.who}{due}"
+
+
+def _card_groups(state, index, phase, out, who, add, times) -> tuple[m.CardGroup, ...]:  # noqa: ANN001
+    labels = {f.key: f.label for f in phase.card_fields}
+    votes: dict[str, int] = {}
+    for vote in state.cards.votes:
+        if vote.phase_index == index:
+            votes[vote.card_id] = votes.get(vote.card_id, 0) + 1
+    by_cluster: dict[str | None, list[m.Card]] = {}
+    for card in state.cards.cards:
+        if card.phase_index != index or card.id in out:
+            continue
+        author = None if card.anonymous else who(card.author_id)
+        fields = tuple(m.CardField(label=labels.get(k, k), value=v) for k, v in card.fields if v)
+        count = votes.get(card.id, 0)
+        by_cluster.setdefault(card.cluster_id, []).append(
+            m.Card(id=card.id, author=author.label if author else None, at=times.get(card.id), fields=fields, votes=count)
+        )
+        text = " / ".join(f"{f.label}: {f.value}" for f in fields)
+        add("card", card.id, None if card.anonymous else card.author_id, text, count)
+    groups = []
+    for cluster in state.cards.clusters:
+        if cluster.phase_index == index and cluster.id in by_cluster:
+            cards = by_cluster[cluster.id]
+            groups.append(m.CardGroup(name=cluster.name, cards=tuple(cards), votes=sum(c.votes for c in cards)))
+    if None in by_cluster:
+        cards = by_cluster[None]
+        groups.append(m.CardGroup(name=None, cards=tuple(cards), votes=sum(c.votes for c in cards)))
+    return tuple(groups)
+
+
+def _feedback(state: SessionState, index: int) -> m.FeedbackSummary:
+    answers = [a for a in state.feedback.answers if a.phase_index == index]
+    withheld = len(answers) < MIN_FEEDBACK_GROUP
+    ratings = []
+    for key in Rating:
+        scores = [score for a in answers for k, score in a.ratings if k is key]
+        ratings.append(
+            m.RatingSummary(
+                question=rating_question(key),
+                count=len(scores),
+                average=None if withheld or not scores else round(sum(scores) / len(scores), 2),
+                distribution=None
+                if withheld
+                else {str(n): scores.count(n) for n in range(MIN_RATING, MAX_RATING + 1)},
+            )
+        )
+    return m.FeedbackSummary(
+        responses=len(answers), comments=sum(1 for a in answers if a.text), ratings=tuple(ratings), withheld=withheld
+    )
+
+
+def _final_message(state: SessionState, plan: PhasePlan | None) -> tuple[str | None, bool]:
+    """The last draft phase's sections, joined: the message for funders."""
+    if plan is None:
+        return None, False
+    drafts = [i for i, phase in enumerate(plan.phases) if phase.kind is ActivityKind.DRAFT]
+    if not drafts:
+        return None, False
+    index = drafts[-1]
+    texts = {s.index: s.text for s in state.draft.sections if s.phase_index == index}
+    parts = [
+        f"{title}\n\n{texts[i]}" for i, title in enumerate(plan.phases[index].sections) if texts.get(i)
+    ]
+    return ("\n\n".join(parts) or None), index in state.draft.final
+
+
+def _agenda(state: SessionState, plan: PhasePlan | None, exchange: m.ExchangeMeta) -> tuple[m.AgendaItem, ...]:
+    start = exchange.starts_at or state.started_at
+    items = []
+    offset = 0
+    for index, phase in enumerate(plan.phases if plan else ()):
+        record = state.phases[index] if index < len(state.phases) else None
+        items.append(
+            m.AgendaItem(
+                index=index, title=phase.title, kind=phase.kind.value, planned_minutes=phase.minutes,
+                planned_start=start + timedelta(minutes=offset) if start else None,
+                actual_start=record.started_at if record else None,
+                actual_end=record.ended_at if record else None,
+            )
+        )  # fmt: skip
+        offset += phase.minutes
+    return tuple(items)

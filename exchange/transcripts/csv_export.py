@@ -1,0 +1,48 @@
+"""PURE: one CSV row per contribution, for spreadsheets; no cell can start a formula."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+
+from exchange.transcripts.model import Transcript
+
+HEADER = ("exchange_id", "exchange", "phase", "kind", "author", "time", "text", "votes")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def defuse(value: str) -> str:
+    """A cell a spreadsheet shows as text: a leading formula character gets a single quote before it."""
+    return "'" + value if value.startswith(_FORMULA_START) else value
+
+
+def rows(transcript: Transcript) -> Iterable[tuple[str, ...]]:
+    t = transcript
+    for c in t.contributions:
+        yield tuple(
+            defuse(cell)
+            for cell in (
+                str(t.exchange.id),
+                t.exchange.title,
+                c.phase,
+                c.kind,
+                c.author if c.author is not None else "anonymous",
+                c.at.isoformat().replace("+00:00", "Z") if c.at else "",
+                c.text,
+                "" if c.votes is None else str(c.votes),
+            )
+        )
+
+
+def render_many(transcripts: Iterable[Transcript]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(HEADER)
+    for transcript in transcripts:
+        writer.writerows(rows(transcript))
+    return buffer.getvalue()
+
+
+def render(transcript: Transcript) -> str:
+    return render_many([transcript])

@@ -1,0 +1,87 @@
+"""Transcript downloads for programme members, one's own contributions for a practitioner, redaction."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import RedirectResponse, Response
+from pydantic import ValidationError
+
+from exchange.accounts.models import StaffRole
+from exchange.deps import CsrfProtected, CurrentStaff, DbSession, OptionalParticipant, OptionalStaff
+from exchange.i18n import _
+from exchange.programmes import service
+from exchange.programmes.models import Exchange
+from exchange.sessions.activities.base import Rejected
+from exchange.sessions.activities.redaction_data import RedactContribution
+from exchange.sessions.commands import Actor, Role
+from exchange.templating import render
+from exchange.transcripts import build, markdown
+from exchange.transcripts.service import FORMATS, MEDIA_TYPES, export, meta_of, roster_of
+
+router = APIRouter()
+
+
+def _member_exchange(db: DbSession, user: OptionalStaff, exchange_id: int) -> Exchange:
+    """The exchange if a member of its programme asks (leads and facilitators alike); 404 otherwise."""
+    exchange = service.exchange_for(db, user=user, exchange_id=exchange_id) if user is not None else None
+    if exchange is None:
+        raise HTTPException(status_code=404)
+    return exchange
+
+
+def _download(body: str, fmt: str, filename: str) -> Response:
+    headers = {
+        "Content-Disposition": f'attachment; filename="{filename}"',
+        "X-Content-Type-Options": "nosniff",
+        "Cache-Control": "no-store",
+    }
+    if fmt == "html":  # a standalone document: no script, nothing external
+        headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+    return Response(body, media_type=MEDIA_TYPES[fmt], headers=headers)
+
+
+@router.get("/exchanges/{exchange_id}/transcript.{fmt}")
+def transcript(request: Request, exchange_id: int, fmt: str, db: DbSession, user: OptionalStaff) -> Response:
+    if fmt not in FORMATS:
+        raise HTTPException(status_code=404)
+    exchange = _member_exchange(db, user, exchange_id)
+    envelopes = request.app.state.hubs.store.read_sync(exchange_id)
+    body = export(fmt, envelopes, meta_of(db, exchange), roster_of(db, exchange))
+    return _download(body, fmt, f"exchange-{exchange_id}-transcript.{fmt}")
+
+
+@router.get("/e/{exchange_id}/my-contributions.md")
+def my_contributions(request: Request, exchange_id: int, db: DbSession, participant: OptionalParticipant) -> Response:
+    if participant is None or not service.valid_id(exchange_id):
+        raise HTTPException(status_code=404)
+    exchange = db.get(Exchange, exchange_id)
+    if exchange is None:
+        raise HTTPException(status_code=404)
+    envelopes = request.app.state.hubs.store.read_sync(exchange_id)
+    roster = roster_of(db, exchange)
+    folded = build.fold(exchange_id, envelopes)
+    shown = build.people(folded.state, roster).get(f"p:{participant.id}")
+    transcript = build.from_folded(folded, exchange=meta_of(db, exchange), roster=roster)
+    body = markdown.render_contributions(transcript, shown.ref if shown else "nobody")
+    return _download(body, "md", f"exchange-{exchange_id}-my-contributions.md")
+
+
+@router.post("/exchanges/{exchange_id}/redactions", dependencies=[CsrfProtected])
+async def redact(request: Request, exchange_id: int, db: DbSession, user: CurrentStaff) -> Response:
+    """A lead of the exchange's programme redacts a contribution, with a reason, through the hub."""
+    exchange = service.exchange_for(db, user=user, exchange_id=exchange_id)
+    if exchange is None or user.role != StaffRole.LEAD:
+        raise HTTPException(status_code=404)
+    form = await request.form()
+    try:
+        command = RedactContribution(item_id=str(form.get("item_id", "")), reason=str(form.get("reason", "")))
+    except ValidationError:
+        message = _("Give the contribution's id (like story-3) and a reason of at most 500 characters.")
+        return render(request, "error.html", status_code=400, title=_("Nothing was redacted"), message=message)
+    hub = await request.app.state.hubs.get(exchange_id)
+    actor = Actor(role=Role.LEAD, id=f"staff:{user.id}", name=user.name)
+    command_id = str(form.get("command_id", ""))[:64] or None
+    outcome = await hub.submit(command, actor, command_id)
+    if isinstance(outcome, Rejected):
+        return render(request, "error.html", status_code=400, title=_("Nothing was redacted"), message=outcome.message)
+    return RedirectResponse(f"/exchanges/{exchange_id}", status_code=303)

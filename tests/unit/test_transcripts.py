@@ -1,0 +1,214 @@
+"""Transcripts and exports: golden files, consent, privacy, inert user text, CSV defusing, JSON round-trip.
+
+The exchange is scripted through the real core (tests/unit/transcript_scenario.py). Regenerate the
+golden files after an intended change with: UPDATE_GOLDEN=1 pytest tests/unit/test_transcripts.py
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import json
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from exchange.sessions.machine import rebuild
+from exchange.sessions.state import SessionState
+from exchange.transcripts import build, csv_export, html, json_export, markdown
+from exchange.transcripts.model import RosterEntry
+from tests.unit.test_session_support import AMA, BEA, CHE, FACILITATOR, LEAD
+from tests.unit.transcript_scenario import (
+    ANON_CARD,
+    FEEDBACK_TEXT,
+    FORMULA,
+    HIDDEN_NAMES,
+    LISTENING,
+    META,
+    OFF_RECORD,
+    PARKED,
+    PRIVATE_NOTE,
+    REDACTED,
+    ROSTER,
+    WITHDRAWN,
+    scripted,
+)
+
+GOLDEN = Path(__file__).parent / "golden"
+SESSION = scripted()
+LOG = SESSION.log
+TRANSCRIPT = build.build(LOG, exchange=META, roster=ROSTER)
+
+
+def outputs(log=LOG, roster=ROSTER) -> dict[str, str]:  # noqa: ANN001
+    transcript = build.build(log, exchange=META, roster=roster)
+    return {
+        "md": markdown.render(transcript),
+        "html": html.render(transcript),
+        "json": json_export.render(log, exchange=META, roster=roster),
+        "csv": csv_export.render(transcript),
+    }
+
+
+OUT = outputs()
+
+
+@pytest.mark.parametrize("fmt", ["md", "html", "json", "csv"])
+def test_golden(fmt: str) -> None:
+    path = GOLDEN / f"transcript.{fmt}"
+    if os.environ.get("UPDATE_GOLDEN") == "1":
+        path.write_text(OUT[fmt], encoding="utf-8", newline="")
+    assert path.exists(), f"run with UPDATE_GOLDEN=1 to create {path.name}"
+    assert OUT[fmt] == path.read_bytes().decode("utf-8"), f"{path.name} changed; UPDATE_GOLDEN=1 if intended"
+
+
+def test_build_is_pure_and_deterministic() -> None:
+    assert outputs() == OUT
+    assert build.build(list(LOG), exchange=META, roster=ROSTER) == TRANSCRIPT
+
+
+@pytest.mark.parametrize("fmt", ["md", "html", "json", "csv"])
+def test_consent_holds(fmt: str) -> None:
+    text = OUT[fmt]
+    assert "Ama Mensah" in text  # consent: name
+    assert "B.S." in text or "B\\.S\\." in text  # consent: initials
+    assert "Participant 3" in text and "Participant 4" in text  # anonymous, and not chosen yet
+    for name in HIDDEN_NAMES:
+        assert name not in text, (fmt, name)
+
+
+def test_anonymous_labels_are_stable_across_consent_changes() -> None:
+    roster = {**ROSTER, AMA.id: RosterEntry(name="Ama Mensah", consent="anonymous")}
+    transcript = build.build(LOG, exchange=META, roster=roster)
+    assert [p.label for p in transcript.participants] == ["Participant 1", "B.S.", "Participant 3", "Participant 4"]
+    assert all("Ama Mensah" not in text for text in outputs(roster=roster).values())
+
+
+@pytest.mark.parametrize("fmt", ["md", "html", "json", "csv"])
+def test_private_things_never_appear(fmt: str) -> None:
+    text = OUT[fmt]
+    for secret in (OFF_RECORD, PRIVATE_NOTE, PARKED, LISTENING, FEEDBACK_TEXT, WITHDRAWN, REDACTED, "Good pace"):
+        assert secret not in text, (fmt, secret)
+    assert ANON_CARD in text  # the card is shown ...
+
+
+def test_anonymous_card_author_never_appears() -> None:
+    card = next(c for c in TRANSCRIPT.contributions if ANON_CARD in c.text)
+    assert card.author is None and card.author_ref is None
+    body = json.loads(OUT["json"])
+    for item in body["events"]:
+        if item["event"]["type"] in {"card_added", "card_edited"} and item["event"]["anonymous"]:
+            assert item["event"]["author_id"] == "anonymous"
+            assert item["actor"]["id"] == "anonymous"
+        if item["event"]["type"] in {"vote_cast", "vote_retracted"}:
+            assert item["event"]["voter_id"] == "anonymous"
+    assert CHE.id not in OUT["json"] and AMA.id not in OUT["json"]  # ids are pseudonymous too
+    for row in csv.DictReader(io.StringIO(OUT["csv"])):
+        if ANON_CARD in row["text"]:
+            assert row["author"] == "anonymous"
+
+
+def test_json_has_no_private_event_types() -> None:
+    types = {item["event"]["type"] for item in json.loads(OUT["json"])["events"]}
+    assert not types & json_export.PRIVATE
+    assert "contribution_redacted" in types
+
+
+def test_feedback_only_as_a_summary() -> None:
+    summary = TRANSCRIPT.phases[-1].feedback
+    assert summary is not None and summary.responses == 3 and not summary.withheld
+    two = [e for e in LOG if not (e.event.type == "feedback_submitted" and e.event.participant_id == CHE.id)]
+    few = build.build(two, exchange=META, roster=ROSTER).phases[-1].feedback
+    assert few is not None and few.withheld and all(r.average is None for r in few.ratings)
+
+
+def test_script_and_markup_are_inert_in_html() -> None:
+    page = OUT["html"]
+    assert "<script" not in page and "<img" not in page and "onerror=" not in page.replace("onerror=alert", "")
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in page
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page
+    assert "&lt;exchange&gt;" in page
+    assert "<svg" in page and page.count("<rect") == 4  # the airtime chart
+    assert not re.search(r"(src|href)=\"(https?:)?//", page)  # nothing external
+    assert "@media print" in page and "break-before: page" in page
+
+
+def test_script_and_markup_are_inert_in_markdown() -> None:
+    text = OUT["md"]
+    assert "<script" not in text and "<img" not in text
+    assert "**bold**" not in text and "](javascript" not in text
+    assert "\\*\\*bold\\*\\* \\[link\\]\\(javascript\\:alert\\(1\\)\\)" in text
+    assert markdown.escape("<b>&") == "&lt;b&gt;&amp;"
+
+
+def test_csv_cells_cannot_start_a_formula() -> None:
+    rows = list(csv.reader(io.StringIO(OUT["csv"])))
+    assert rows[0] == list(csv_export.HEADER)
+    for row in rows[1:]:
+        for cell in row:
+            assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), cell
+    assert any(cell == "'" + FORMULA for row in rows for cell in row)
+    for value in ("=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"):
+        assert csv_export.defuse(value) == "'" + value
+    assert csv_export.defuse("plain") == "plain"
+
+
+def public(state: SessionState) -> tuple:
+    """What an export keeps of a state: people by position, items and totals, no private parts."""
+    votes: dict[str, int] = {}
+    for vote in state.cards.votes:
+        votes[vote.card_id] = votes.get(vote.card_id, 0) + 1
+    return (
+        state.status, state.plan, state.started_at, state.ended_at, state.phases,
+        [round(m.airtime, 3) for m in state.roster],
+        [(s.id, s.title, s.summary) for s in state.stories.stories if not s.withdrawn and not s.off_record],
+        [(c.id, c.fields, c.cluster_id) for c in state.cards.cards if not c.withdrawn],
+        state.cards.clusters, votes, state.cards.revealed,
+        [dataclasses.replace(a, author_id="") for a in state.discussion.actions if not a.removed],
+        [(s.phase_index, s.index, s.text, s.version) for s in state.draft.sections], state.draft.final,
+        state.redactions.redactions,
+    )  # fmt: skip
+
+
+def test_json_export_round_trips() -> None:
+    events = json_export.load_events(OUT["json"])
+    assert [e.seq for e in events] == list(range(1, len(events) + 1))
+    again = rebuild(META.id, events)
+    assert public(again) == public(SESSION.state)
+    assert again.status.value == "ended" and again.last_seq == len(events)
+    # The transcript built from the export is the one inside it (people are already labels there).
+    labels = {m.id: RosterEntry(name=m.name, consent="name") for m in again.roster}
+    rebuilt = build.build(events, exchange=META, roster=labels)
+    # Individual feedback answers are not exported, so only the summary inside the export has them.
+    skip = {"participants": True, "phases": {"__all__": {"feedback"}}}
+    assert rebuilt.model_dump(mode="json", exclude=skip) == TRANSCRIPT.model_dump(mode="json", exclude=skip)
+    assert [(p.label, p.airtime_seconds) for p in rebuilt.participants] == [
+        (p.label, p.airtime_seconds) for p in TRANSCRIPT.participants
+    ]
+    assert json.loads(OUT["json"])["schema_version"] == 1
+
+
+def test_redaction_is_an_event_a_lead_alone_can_cause() -> None:
+    from exchange.sessions.activities.redaction_data import RedactContribution
+
+    session = scripted()
+    assert session.refuse(FACILITATOR, RedactContribution(item_id="story-1", reason="no")).code == "forbidden"
+    assert session.refuse(BEA, RedactContribution(item_id="story-1", reason="no")).code == "forbidden"
+    assert session.refuse(LEAD, RedactContribution(item_id="story-99", reason="no")).code == "unknown_item"
+    session.do(LEAD, RedactContribution(item_id="story-1", reason="Too identifying"))
+    assert session.send(LEAD, RedactContribution(item_id="story-1", reason="Too identifying")) == []
+    assert session.rebuilt() == session.state
+    transcript = build.build(session.log, exchange=META, roster=ROSTER)
+    assert "The well committee" not in markdown.render(transcript)
+    assert "Trust came first." not in csv_export.render(transcript)  # its reflections go with it
+    assert transcript.redactions == 2
+
+
+def test_my_contributions_only_mine() -> None:
+    ref = next(p.ref for p in TRANSCRIPT.participants if p.label == "B.S.")
+    mine = markdown.render_contributions(TRANSCRIPT, ref)
+    assert "Trust came first" in mine and "Share the well toolkit" in mine
+    assert "The imam" not in mine and "Fathers" not in mine and OFF_RECORD not in mine
