@@ -42,6 +42,9 @@ function parseServerTime(iso) {
  *   onPresence(onlineIds)
  *   onStatus(status)                   "connecting" | "connected" | "reconnecting" | "offline" | "denied"
  *   onRejected({id, code, message, command})  a command the server refused (show the message)
+ *   onPersonal(data, {seq})            what only this practitioner sees (their notes, votes, ...);
+ *                                      kept apart from the events seq: it neither advances nor is
+ *                                      dropped by it (the latest one always wins)
  *   onError({code, message})           the server didn't understand a frame
  */
 export class LiveConnection {
@@ -53,6 +56,7 @@ export class LiveConnection {
     this.checkAccess = checkAccess || null;
     this.lastSeq = this.readStoredSeq();
     this.view = null;
+    this.personal = null; // the latest personal frame's data (practitioners only)
     this.you = null;
     this.status = null;
     this.offsetMs = 0; // server clock minus our clock
@@ -104,6 +108,7 @@ export class LiveConnection {
   onStatus(fn) { return this.on("status", fn); }
   onRejected(fn) { return this.on("rejected", fn); }
   onError(fn) { return this.on("error", fn); }
+  onPersonal(fn) { return this.on("personal", fn); }
 
   // --- lifecycle -----------------------------------------------------------------------------
 
@@ -304,6 +309,11 @@ export class LiveConnection {
         break;
       case "rejected":
         this.rejected(frame);
+        break;
+      case "personal":
+        // Separate from the events stream: never touches lastSeq, never skipped by it.
+        this.personal = frame.data && typeof frame.data === "object" ? frame.data : null;
+        if (this.personal) this.emit("personal", this.personal, { seq: Number(frame.seq) || 0 });
         break;
       case "presence":
         this.emit("presence", Array.isArray(frame.online) ? frame.online : []);

@@ -2,6 +2,7 @@
 // Everything shown is rendered from the facilitator view the server pushes; events only feed the
 // screen-reader announcements. Text goes into the page through textContent only (dom.js).
 
+import * as activities from "./activities.js";
 import { LiveConnection } from "./connection.js";
 import {
   Announcer,
@@ -34,7 +35,10 @@ const panels = {
   turns: document.getElementById("turns-panel"),
   floor: document.getElementById("floor-panel"),
   prompts: document.getElementById("prompts-panel"),
+  activity: document.getElementById("activity-panel"),
+  private: document.getElementById("private-panel"),
 };
+const activityTitle = document.getElementById("activity-h");
 const badge = document.querySelector("[data-live-badge]");
 const announcer = new Announcer(document.getElementById("live-announcer"));
 const toast = new Toast(document.getElementById("live-toast"));
@@ -65,7 +69,11 @@ async function act(command) {
   return conn.send(command);
 }
 
-conn.onRejected((result) => toast.show(result.message || S.not_sent));
+conn.onRejected((result) => {
+  // A stale draft edit is explained right at the section, next to both texts.
+  if (result.code === "stale_version" && result.command?.type === "edit_section") return;
+  toast.show(result.message || S.not_sent);
+});
 conn.onError((error) => console.warn("live: server error frame", error));
 
 async function confirmThen(options, command) {
@@ -641,6 +649,46 @@ function announce(envelopes) {
   }
 }
 
+// --- the phase's activity, and the private notes ------------------------------------------------
+
+const ACTIVITY_TITLES = {
+  agreements: "act_agreements",
+  story_round: "act_stories",
+  cards: "act_cards",
+  discussion: "act_actions",
+  draft: "act_draft",
+  feedback: "act_feedback",
+};
+
+function renderActivities() {
+  activities.setContext({
+    S, me: null, staff: true, view,
+    personal: null,
+    send: (command) => act(command),
+    rerender: renderActivities,
+    confirm: (options) => confirmDialog({ cancel: S.cancel, ...options }),
+  });
+  const ui = activities.uiKey();
+  const live = view?.status === "live";
+  const ended = view?.status === "ended";
+  const kind = live ? view.phase?.kind : null;
+  const content = kind ? activities.activity() : ended ? activities.feedbackSummary() : null;
+  panels.activity.hidden = !content;
+  if (activityTitle) activityTitle.textContent = S[ACTIVITY_TITLES[kind] || "act_feedback"] || "";
+  const skip = ["phase_timer", "turns", "floor", "seq"];
+  const relevant = view ? Object.fromEntries(Object.entries(view).filter(([k]) => !skip.includes(k))) : null;
+  const key = JSON.stringify([relevant, ui, readonly, conn.connected]);
+  if (drawn.activity !== key) {
+    drawn.activity = key;
+    activities.redraw(regions.activity, content);
+  }
+  panels.private.hidden = !(live || ended) || readonly;
+  if (!panels.private.hidden && drawn.private !== key) {
+    drawn.private = key;
+    activities.redraw(regions.private, activities.privateNotes());
+  }
+}
+
 // --- wiring -------------------------------------------------------------------------------------
 
 function render() {
@@ -651,6 +699,7 @@ function render() {
     renderTurns();
     renderFloor();
     renderPrompts();
+    renderActivities();
   }
   renderShow();
   renderRoster();

@@ -2,8 +2,10 @@
 // left, who is next, "your turn" and "you are up next" cues, and the hand to raise in open phases.
 // Everything is rendered from the participant view the server pushes; text goes in via textContent.
 
+import * as activities from "./activities.js";
 import { LiveConnection } from "./connection.js";
 import {
+  confirmDialog,
   Announcer,
   Toast,
   clock,
@@ -23,13 +25,16 @@ const S = readJson("live-strings");
 const exchangeId = root.dataset.exchange;
 const me = root.dataset.me;
 const region = root.querySelector("[data-region='live']");
+const activityRegion = root.querySelector("[data-region='activity']");
 const lobby = document.querySelector("[data-lobby]");
 const announcer = new Announcer(document.getElementById("live-announcer"));
 const toast = new Toast(document.getElementById("live-toast"));
 const pageTitle = document.title;
 
 let view = null;
+let personal = null; // what only I see (personal frames)
 let drawnKey = null;
+let activityKey = null;
 const sending = new Set(); // command types sent and not yet answered
 
 const conn = new LiveConnection({
@@ -54,7 +59,11 @@ async function act(command) {
   render();
 }
 
-conn.onRejected((result) => toast.show(result.message || S.not_sent));
+conn.onRejected((result) => {
+  // A stale draft edit is explained right at the section, next to both texts.
+  if (result.code === "stale_version" && result.command?.type === "edit_section") return;
+  toast.show(result.message || S.not_sent);
+});
 
 function button(label, command, { cls = "", symbol = null, key = null } = {}) {
   const busy = sending.has(command.type);
@@ -196,7 +205,28 @@ function renderLive() {
     renderPrompts(phase, view.turns));
 }
 
+function renderActivity() {
+  if (!activityRegion) return;
+  if (!view || view.status !== "live" || conn.status === "denied") {
+    if (activityKey !== null) fill(activityRegion);
+    activityKey = null;
+    return;
+  }
+  activities.setContext({
+    S, me, staff: false, view, personal,
+    send: (command) => conn.send(command),
+    rerender: renderActivity,
+    confirm: (options) => confirmDialog({ cancel: S.cancel, ...options }),
+  });
+  const key = JSON.stringify([view, personal, activities.uiKey()]);
+  if (key === activityKey) return;
+  activityKey = key;
+  const content = activities.activity();
+  activities.redraw(activityRegion, content ? h("div", { class: `live-activity live-activity--${view.phase.kind}` }, content) : null);
+}
+
 function render() {
+  renderActivity();
   if (!view || conn.status === "denied") return;
   const status = view.status;
   lobby?.classList.toggle("lobby--live", status !== "waiting");
@@ -292,6 +322,10 @@ conn.onView((next) => {
   previous = view;
   view = next;
   render();
+});
+conn.onPersonal((data) => {
+  personal = data;
+  renderActivity();
 });
 conn.onEvents((envelopes, { resumed }) => {
   if (!resumed) announce(envelopes, previous); // the view they lead to is already in place

@@ -1,0 +1,917 @@
+// The content of each phase (agreements, stories, cards and votes, actions, the shared draft,
+// feedback, the facilitator's notes), shared by the practitioner's page and the console.
+//
+// Regions are rebuilt from the view whenever it changes, so what people type is kept here (by a
+// stable key) and put back on every rebuild, with the caret where it was. Text only ever goes in
+// through textContent (dom.js h()).
+
+import { fill, fmt, h, icon, localTime } from "./dom.js";
+
+const inputs = new Map(); // form key -> unsaved value (string, boolean or array)
+const busy = new Set(); // form keys whose command is on its way
+const open = new Set(); // items whose edit form is open
+const bases = new Map(); // draft section key -> the version the unsaved text was started from
+const conflicts = new Set(); // draft section keys refused as stale: show their text next to mine
+let uiVersion = 0;
+let ctx = null;
+
+/**
+ * ctx: {S, me, staff, view, personal, send(command) -> Promise<{ok, code}|null>, rerender(), confirm(opts)}.
+ * Returns a value that changes whenever the local form state does (include it in a region's key).
+ */
+export function setContext(next) {
+  ctx = next;
+}
+
+export function uiKey() {
+  return uiVersion;
+}
+
+function changed() {
+  uiVersion += 1;
+  ctx?.rerender();
+}
+
+/** fill(), also keeping the caret of the text field being typed in. */
+export function redraw(el, ...children) {
+  const active = document.activeElement;
+  let caret = null;
+  if (active && el.contains(active) && active.dataset.focusKey && "selectionStart" in active) {
+    try {
+      caret = [active.dataset.focusKey, active.selectionStart, active.selectionEnd];
+    } catch {
+      caret = null; // inputs such as type=date have no caret
+    }
+  }
+  fill(el, ...children);
+  if (caret) {
+    const again = document.activeElement;
+    if (again?.dataset.focusKey === caret[0] && typeof again.setSelectionRange === "function") {
+      try {
+        again.setSelectionRange(caret[1], caret[2]);
+      } catch {
+        // not a text field any more
+      }
+    }
+  }
+}
+
+// --- small widgets -------------------------------------------------------------------------------
+
+const S = () => ctx.S;
+const value = (key, fallback = "") => (inputs.has(key) ? inputs.get(key) : fallback);
+const slug = (key) => `f-${key.replace(/[^A-Za-z0-9_-]/g, "-")}`;
+
+function countText(n, max) {
+  return fmt(S().count, { n, max });
+}
+
+/** A labelled text field with its limit shown as a live counter. */
+function textField({ key, label, max, rows = 0, required = false, initial = "", hint = null, type = "text", onInput = null }) {
+  const id = slug(key);
+  const current = String(value(key, initial));
+  const count = max
+    ? h("span", { class: "act-count", id: `${id}-count`, text: countText(current.length, max) })
+    : null;
+  const attrs = {
+    id,
+    class: "act-input",
+    "data-focus-key": key,
+    maxlength: max || null,
+    required,
+    "aria-describedby": [hint ? `${id}-hint` : null, max ? `${id}-count` : null].filter(Boolean).join(" ") || null,
+    on: {
+      input: (event) => {
+        inputs.set(key, event.target.value);
+        if (count) {
+          count.textContent = countText(event.target.value.length, max);
+          count.classList.toggle("is-near", event.target.value.length >= max * 0.9);
+        }
+        onInput?.(event.target.value);
+      },
+    },
+  };
+  const input = rows ? h("textarea", { ...attrs, rows }) : h("input", { ...attrs, type });
+  input.value = current;
+  if (count && current.length >= max * 0.9) count.classList.add("is-near");
+  return h("div", { class: "field act-field" },
+    h("label", { for: id, text: label }),
+    input,
+    hint || count
+      ? h("div", { class: "act-field__foot" },
+          hint ? h("span", { class: "hint", id: `${id}-hint`, text: hint }) : h("span"),
+          count)
+      : null);
+}
+
+function checkbox({ key, label, initial = false }) {
+  const id = slug(key);
+  const box = h("input", {
+    type: "checkbox",
+    id,
+    "data-focus-key": key,
+    on: { change: (event) => inputs.set(key, event.target.checked) },
+  });
+  box.checked = Boolean(value(key, initial));
+  return h("label", { class: "choice", for: id }, box, h("span", { text: label }));
+}
+
+/** A group of radio buttons in a fieldset: options [{value, label}]. */
+function radios({ key, legend, options, initial = null, required = false, cls = "" }) {
+  const chosen = String(value(key, initial ?? ""));
+  return h("fieldset", { class: ["act-radios", cls] },
+    h("legend", { text: legend }),
+    h("div", { class: "act-radios__options" }, options.map((option) => {
+      const id = slug(`${key}-${option.value}`);
+      const input = h("input", {
+        type: "radio",
+        name: slug(key),
+        id,
+        value: option.value,
+        required,
+        "data-focus-key": `${key}:${option.value}`,
+        on: { change: () => inputs.set(key, option.value) },
+      });
+      input.checked = chosen === String(option.value);
+      return h("label", { class: "act-radio", for: id }, input, h("span", { text: option.label }));
+    })));
+}
+
+/** A form that sends what `build()` returns (null: nothing to send), then clears its fields. */
+function form(key, { title = null, hint = null, submit, build, clear = [], cls = "", after = null, onDone = null }, ...fields) {
+  const sending = busy.has(key);
+  return h("form", {
+    class: ["act-form", cls],
+    "data-form": key,
+    "aria-busy": sending ? "true" : null,
+    on: {
+      submit: async (event) => {
+        event.preventDefault();
+        if (busy.has(key)) return;
+        const command = build();
+        if (!command) return;
+        const result = await run(key, command);
+        if (result?.ok) {
+          for (const k of clear) inputs.delete(k);
+          onDone?.(result);
+          changed();
+        }
+        after?.(result);
+      },
+    },
+  },
+  title ? h("h4", { class: "act-form__title", text: title }) : null,
+  hint ? h("p", { class: "hint", text: hint }) : null,
+  fields,
+  h("div", { class: "act-form__actions" },
+    h("button", { type: "submit", class: "btn btn--primary", "data-focus-key": `${key}:submit`,
+      "aria-disabled": sending ? "true" : null, text: sending ? S().sending : submit })));
+}
+
+async function run(key, command) {
+  busy.add(key);
+  changed();
+  let result = null;
+  try {
+    result = await ctx.send(command);
+  } finally {
+    busy.delete(key);
+    changed();
+  }
+  return result;
+}
+
+/** A button that sends one command (confirm: dialog options, ask first). */
+function action(label, command, { key, cls = "btn--small", aria = null, confirm = null, pressed = null } = {}) {
+  const focusKey = key || `${command.type}:${command.card_id || command.item_id || command.action_id || command.story_id || ""}`;
+  const sending = busy.has(focusKey);
+  return h("button", {
+    type: "button",
+    class: ["btn", cls],
+    "data-focus-key": focusKey,
+    "aria-label": aria,
+    "aria-pressed": pressed === null ? null : pressed ? "true" : "false",
+    "aria-disabled": sending ? "true" : null,
+    on: {
+      click: async () => {
+        if (busy.has(focusKey)) return;
+        if (confirm && !(await ctx.confirm(confirm))) return;
+        await run(focusKey, command);
+      },
+    },
+  }, h("span", { text: label }));
+}
+
+function toggleOpen(key, label, aria) {
+  const isOpen = open.has(key);
+  return h("button", {
+    type: "button",
+    class: "btn btn--small btn--quiet",
+    "data-focus-key": `open:${key}`,
+    "aria-expanded": isOpen ? "true" : "false",
+    "aria-label": aria,
+    on: {
+      click: () => {
+        if (isOpen) open.delete(key);
+        else open.add(key);
+        changed();
+      },
+    },
+  }, h("span", { text: isOpen ? S().cancel_edit : label }));
+}
+
+function section(cls, title, ...children) {
+  return h("section", { class: ["act", cls] },
+    title ? h("h3", { class: "act__title", text: title }) : null,
+    children);
+}
+
+function empty(text) {
+  return h("p", { class: "empty act-empty", text });
+}
+
+function offRecordBadge(item) {
+  return item.off_record ? h("span", { class: "badge badge--off", text: ctx.S.off_record }) : null;
+}
+
+function offRecordToggle(item) {
+  return action(item.off_record ? S().back_on_record : S().keep_off_record,
+    { type: "set_off_record", item_id: item.id, off_record: !item.off_record },
+    { key: `off:${item.id}`, cls: "btn--small btn--quiet", pressed: Boolean(item.off_record) });
+}
+
+// --- agreements ----------------------------------------------------------------------------------
+
+export function agreements() {
+  const { view, personal } = ctx;
+  if (ctx.staff) {
+    const accepted = view.agreements_accepted || [];
+    const pending = view.agreements_pending || [];
+    return section("act--agreements", null, // the console panel's heading names it
+      h("div", { class: "act-columns" },
+        h("div", {},
+          h("h4", { text: fmt(S().accepted_n, { n: accepted.length }) }),
+          accepted.length
+            ? h("ul", { class: "act-people" }, accepted.map((p) =>
+                h("li", {}, icon("check", "act-ok"), h("span", { text: p.name }),
+                  h("span", { class: "muted", text: ` · ${localTime(p.at)}` }))))
+            : empty(S().nobody_yet)),
+        h("div", {},
+          h("h4", { text: fmt(S().pending_n, { n: pending.length }) }),
+          pending.length
+            ? h("ul", { class: "act-people" }, pending.map((p) => h("li", { text: p.name })))
+            : h("p", { class: "act-done", text: S().everyone_accepted }))));
+  }
+  const accepted = Boolean(personal?.agreements_accepted);
+  return section("act--agreements", S().agreements_title,
+    h("ul", { class: "rules" }, (view.agreements || []).map((rule) => h("li", { text: rule }))),
+    accepted
+      ? h("p", { class: "act-done", role: "status" }, icon("check"), h("span", { text: S().agreements_accepted }))
+      : h("div", { class: "act-form__actions" },
+          action(S().accept_agreements, { type: "accept_agreements" }, { key: "accept", cls: "btn--primary btn--big btn--block" })));
+}
+
+// --- story round ---------------------------------------------------------------------------------
+
+const kindLabel = (kind) => S()[`reflect_${kind}`] || kind;
+
+function storyCard(story) {
+  const mine = story.teller?.id === ctx.me;
+  const editKey = `story-edit:${story.id}`;
+  const limits = ctx.view.limits;
+  return h("li", { class: ["act-story", mine && "is-mine"], dataset: { story: story.id } },
+    h("div", { class: "act-story__head" },
+      h("strong", { class: "act-story__title", text: story.title }),
+      h("span", { class: "muted act-story__by", text: fmt(S().told_by, { name: story.teller?.name || "" }) }),
+      mine ? h("span", { class: "badge", text: S().yours }) : null,
+      offRecordBadge(story)),
+    story.summary ? h("p", { class: "act-story__summary", text: story.summary }) : null,
+    mine && !ctx.staff
+      ? h("div", { class: "act-row" },
+          toggleOpen(editKey, S().edit, fmt(S().edit_named, { title: story.title })),
+          offRecordToggle(story),
+          action(S().withdraw, { type: "withdraw_story", story_id: story.id }, {
+            cls: "btn--small btn--quiet",
+            aria: fmt(S().withdraw_named, { title: story.title }),
+            confirm: { title: S().withdraw_story_title, message: S().withdraw_story_text, confirm: S().withdraw, danger: true },
+          }))
+      : null,
+    mine && open.has(editKey)
+      ? form(editKey, {
+          submit: S().save,
+          clear: [`${editKey}:title`, `${editKey}:summary`],
+          build: () => ({
+            type: "share_story",
+            story_id: story.id,
+            title: String(value(`${editKey}:title`, story.title)).trim(),
+            summary: String(value(`${editKey}:summary`, story.summary)).trim(),
+          }),
+          onDone: () => open.delete(editKey),
+        },
+        textField({ key: `${editKey}:title`, label: S().story_title, max: limits.story_title, required: true, initial: story.title }),
+        textField({ key: `${editKey}:summary`, label: S().story_summary, max: limits.story_summary, rows: 4, initial: story.summary }))
+      : null,
+    story.reflections.length
+      ? h("div", { class: "act-reflections" },
+          h("h4", { class: "act-reflections__title", text: fmt(S().reflections_n, { n: story.reflections.length }) }),
+          h("ul", {}, story.reflections.map((r) => {
+            const own = r.author?.id === ctx.me;
+            return h("li", { class: "act-reflection" },
+              h("span", { class: "act-reflection__kind", text: kindLabel(r.kind) }),
+              h("p", { class: "act-reflection__text", text: r.text }),
+              h("span", { class: "muted act-reflection__by", text: r.author?.name || "" }),
+              offRecordBadge(r),
+              own && !ctx.staff ? offRecordToggle(r) : null);
+          })))
+      : null);
+}
+
+export function storyRound() {
+  const { view, personal, me } = ctx;
+  const limits = view.limits;
+  const stories = view.stories || [];
+  const parts = [];
+  if (!ctx.staff) {
+    const turns = view.turns;
+    const speaking = turns?.speaker?.id === me;
+    const done = Boolean(turns?.done?.some((p) => p.id === me));
+    const shared = stories.some((s) => s.teller?.id === me && s.phase_index === view.phase_index);
+    if ((speaking || done) && !shared) {
+      parts.push(section("act--share", S().share_title,
+        form("share", {
+          hint: S().share_hint,
+          submit: S().share_submit,
+          clear: ["share:title", "share:summary"],
+          build: () => ({ type: "share_story", title: String(value("share:title")).trim(), summary: String(value("share:summary")).trim() }),
+        },
+        textField({ key: "share:title", label: S().story_title, max: limits.story_title, required: true }),
+        textField({ key: "share:summary", label: S().story_summary, max: limits.story_summary, rows: 4 }))));
+    }
+    const others = stories.filter((s) => s.teller?.id !== me);
+    if (others.length) {
+      const latest = others[others.length - 1];
+      const storyId = String(value("reflect:story", latest.id));
+      const target = others.find((s) => s.id === storyId) || latest;
+      parts.push(section("act--reflect", S().reflect_title,
+        form("reflect", {
+          hint: fmt(S().reflect_hint, { name: target.teller?.name || "" }),
+          submit: S().reflect_submit,
+          clear: ["reflect:text", "reflect:kind"],
+          build: () => {
+            const text = String(value("reflect:text")).trim();
+            const kind = String(value("reflect:kind", "heard"));
+            return text ? { type: "reflect", story_id: target.id, kind, text } : null;
+          },
+        },
+        others.length > 1
+          ? h("div", { class: "field act-field" },
+              h("label", { for: "f-reflect-story", text: S().reflect_on }),
+              storySelect(others, target.id))
+          : h("p", { class: "act-target", text: fmt(S().reflect_on_story, { title: target.title, name: target.teller?.name || "" }) }),
+        radios({
+          key: "reflect:kind",
+          legend: S().reflect_kind,
+          initial: "heard",
+          options: (view.reflection_kinds || ["heard", "moment", "question"]).map((k) => ({ value: k, label: kindLabel(k) })),
+        }),
+        textField({ key: "reflect:text", label: S().reflect_text, max: limits.reflection, rows: 3, required: true }))));
+    }
+    const speaker = turns?.speaker;
+    const notes = (personal?.listening_notes || []).filter((n) => n.phase_index === view.phase_index);
+    if ((speaker && !speaking) || notes.length) {
+      parts.push(section("act--notes", S().listening_title,
+        h("p", { class: "act-private" }, icon("check"), h("span", { text: S().only_you })),
+        speaker && !speaking
+          ? form("listen", {
+              submit: S().save_note,
+              clear: ["listen:text"],
+              build: () => {
+                const text = String(value("listen:text")).trim();
+                return text ? { type: "write_listening_note", text } : null;
+              },
+            },
+            textField({ key: "listen:text", label: fmt(S().listening_about, { name: speaker.name }), max: limits.listening_note, rows: 3, required: true }))
+          : null,
+        notes.length
+          ? h("ul", { class: "act-notes" }, notes.map((n) =>
+              h("li", {}, n.about ? h("span", { class: "muted", text: n.about.name }) : null, h("p", { text: n.text }))))
+          : null));
+    }
+  }
+  parts.push(section("act--stories", S().stories_title,
+    stories.length ? h("ul", { class: "act-stories" }, stories.map(storyCard)) : empty(S().no_stories)));
+  return parts;
+}
+
+function storySelect(stories, chosen) {
+  const select = h("select", {
+    id: "f-reflect-story",
+    class: "act-input",
+    "data-focus-key": "reflect:story",
+    on: { change: (event) => { inputs.set("reflect:story", event.target.value); changed(); } },
+  }, stories.map((s) => h("option", { value: s.id, text: fmt(S().story_option, { title: s.title, name: s.teller?.name || "" }) })));
+  select.value = chosen;
+  return select;
+}
+
+// --- cards and votes -----------------------------------------------------------------------------
+
+function cardTitle(card, phase) {
+  const first = (phase?.card_fields || []).map((f) => card.fields[f.key]).find(Boolean) || Object.values(card.fields)[0] || "";
+  return first.length > 60 ? `${first.slice(0, 59)}…` : first;
+}
+
+function cardFieldsForm(key, phase, { initial = {}, anonymous = null, submit, build, onDone, title = null }) {
+  const limit = ctx.view.limits.card_field;
+  const fields = phase.card_fields || [];
+  return form(key, {
+    title,
+    submit,
+    clear: [...fields.map((f) => `${key}:${f.key}`), `${key}:anon`],
+    build: () => {
+      const values = Object.fromEntries(fields.map((f) => [f.key, String(value(`${key}:${f.key}`, initial[f.key] || "")).trim()]));
+      return Object.values(values).some(Boolean) ? build(values) : null;
+    },
+    onDone,
+  },
+  fields.map((f, index) => textField({
+    key: `${key}:${f.key}`, label: f.label, max: Math.min(f.max_length || limit, limit), rows: 2,
+    initial: initial[f.key] || "", required: index === 0,
+  })),
+  anonymous);
+}
+
+function cardItem(card, phase, state) {
+  const { personal } = ctx;
+  const idx = ctx.view.phase_index;
+  const mine = !ctx.staff && (personal?.my_cards || []).includes(card.id);
+  const editKey = `card-edit:${card.id}`;
+  const title = cardTitle(card, phase);
+  const myVotes = personal?.my_votes?.[String(idx)]?.cards?.[card.id] || 0;
+  const labels = Object.fromEntries((phase.card_fields || []).map((f) => [f.key, f.label]));
+  return h("li", { class: ["act-card", mine && "is-mine"], dataset: { card: card.id } },
+    h("dl", { class: "act-card__fields" }, Object.entries(card.fields).filter(([, v]) => v).map(([k, v]) => [
+      h("dt", { text: labels[k] || k }), h("dd", { text: v }),
+    ])),
+    h("div", { class: "act-card__meta" },
+      h("span", { class: "muted", text: card.anonymous ? S().anonymous : card.author?.name || "" }),
+      mine ? h("span", { class: "badge", text: S().yours }) : null,
+      "votes" in card && state.votesPer > 0 && (ctx.staff || state.revealed)
+        ? h("span", { class: "badge badge--votes", text: fmt(card.votes === 1 ? S().vote_one : S().votes_n, { n: card.votes }) })
+        : null),
+    !ctx.staff && state.voting
+      ? h("div", { class: "act-row act-vote" },
+          action(S().vote, { type: "cast_vote", card_id: card.id }, {
+            key: `vote:${card.id}`, cls: "btn--small btn--primary", aria: fmt(S().vote_for, { title }),
+          }),
+          myVotes
+            ? action(S().unvote, { type: "retract_vote", card_id: card.id }, {
+                key: `unvote:${card.id}`, cls: "btn--small btn--quiet", aria: fmt(S().unvote_for, { title }),
+              })
+            : null,
+          myVotes ? h("span", { class: "act-dots", text: fmt(S().your_votes, { n: myVotes }) }) : null)
+      : !ctx.staff && myVotes
+        ? h("p", { class: "act-dots", text: fmt(S().your_votes, { n: myVotes }) })
+        : null,
+    ctx.staff && state.clusters.length
+      ? h("div", { class: "act-row" },
+          h("label", { class: "act-inline-label", for: `move-${card.id}`, text: S().cluster }),
+          clusterSelect(card, state.clusters, title))
+      : null,
+    mine
+      ? h("div", { class: "act-row" },
+          toggleOpen(editKey, S().edit, fmt(S().edit_named, { title })),
+          action(S().withdraw, { type: "withdraw_card", card_id: card.id }, {
+            cls: "btn--small btn--quiet",
+            aria: fmt(S().withdraw_named, { title }),
+            confirm: { title: S().withdraw_card_title, message: S().withdraw_card_text, confirm: S().withdraw, danger: true },
+          }))
+      : null,
+    mine && open.has(editKey)
+      ? cardFieldsForm(editKey, phase, {
+          initial: card.fields,
+          submit: S().save,
+          build: (fields) => ({ type: "edit_card", card_id: card.id, fields }),
+          onDone: () => open.delete(editKey),
+        })
+      : null);
+}
+
+function clusterSelect(card, clusters, title) {
+  const select = h("select", {
+    id: `move-${card.id}`,
+    class: "act-input act-input--small",
+    "data-focus-key": `move:${card.id}`,
+    "aria-label": fmt(S().move_card, { title }),
+    on: {
+      change: (event) => run(`move:${card.id}`, { type: "move_card", card_id: card.id, cluster_id: event.target.value || null }),
+    },
+  },
+  h("option", { value: "", text: S().no_cluster }),
+  clusters.map((c) => h("option", { value: c.id, text: c.name })));
+  select.value = card.cluster_id || "";
+  return select;
+}
+
+export function cards() {
+  const { view, personal } = ctx;
+  const phase = view.phase;
+  const idx = view.phase_index;
+  const limits = view.limits;
+  const phaseCards = (view.cards || []).filter((c) => c.phase_index === idx);
+  const clusters = (view.clusters || []).filter((c) => c.phase_index === idx);
+  const votesPer = phase.votes_per_person || 0;
+  const state = {
+    clusters,
+    votesPer,
+    voting: votesPer > 0 && (view.voting_open || []).includes(idx),
+    revealed: (view.votes_revealed || []).includes(idx),
+  };
+  const parts = [];
+  if (!ctx.staff) {
+    parts.push(section("act--add-card", S().add_card_title,
+      cardFieldsForm("card", phase, {
+        submit: S().add_card,
+        anonymous: phase.anonymous_cards
+          ? h("div", {}, checkbox({ key: "card:anon", label: S().anonymous_card }),
+              h("p", { class: "hint", text: S().anonymous_hint }))
+          : null,
+        build: (fields) => ({ type: "add_card", fields, anonymous: phase.anonymous_cards ? Boolean(value("card:anon", false)) : false }),
+      })));
+  } else {
+    parts.push(section("act--clusters", S().clusters_title,
+      form("cluster", {
+        submit: S().create_cluster,
+        clear: ["cluster:name"],
+        cls: "act-form--inline",
+        build: () => {
+          const name = String(value("cluster:name")).trim();
+          return name ? { type: "create_cluster", name } : null;
+        },
+      },
+      textField({ key: "cluster:name", label: S().cluster_name, max: limits.cluster_name, required: true }))));
+    if (votesPer > 0) {
+      parts.push(section("act--voting", S().voting_title,
+        h("p", { class: "muted", text: fmt(S().votes_each, { n: votesPer }) }),
+        h("p", { class: "act-state", role: "status", text: state.voting ? S().voting_is_open : state.revealed ? S().votes_are_revealed : S().voting_is_closed }),
+        h("div", { class: "act-row" },
+          state.voting
+            ? action(S().close_voting, { type: "close_voting" }, { key: "close_voting", cls: "" })
+            : action(S().open_voting, { type: "open_voting" }, { key: "open_voting", cls: "btn--primary" }),
+          !state.revealed ? action(S().reveal_votes, { type: "reveal_votes" }, { key: "reveal_votes", cls: "" }) : null)));
+    }
+  }
+  if (!ctx.staff && votesPer > 0) {
+    const left = personal?.my_votes?.[String(idx)]?.left ?? votesPer;
+    if (state.voting) {
+      parts.push(h("p", { class: "act-voting", role: "status" },
+        h("strong", { text: S().voting_is_open }), " ",
+        h("span", { class: "act-left", text: fmt(left === 1 ? S().votes_left_one : S().votes_left, { n: left }) })));
+    } else if (state.revealed) {
+      parts.push(h("p", { class: "act-voting", text: S().votes_are_revealed }));
+    }
+  }
+  const groups = [...clusters.map((c) => ({ id: c.id, name: c.name })), { id: null, name: clusters.length ? S().not_grouped : null }];
+  let ordered = phaseCards;
+  if (state.revealed || ctx.staff) ordered = [...phaseCards].sort((a, b) => (b.votes || 0) - (a.votes || 0));
+  parts.push(section("act--cards", fmt(S().cards_n, { n: phaseCards.length }),
+    phaseCards.length
+      ? groups.map((group) => {
+          const inGroup = ordered.filter((c) => (c.cluster_id || null) === group.id);
+          if (group.id === null && !inGroup.length) return null;
+          return h("div", { class: "act-cluster", dataset: { cluster: group.id || "none" } },
+            group.name ? h("h4", { class: "act-cluster__name", text: `${group.name} (${inGroup.length})` }) : null,
+            inGroup.length
+              ? h("ul", { class: "act-cards" }, inGroup.map((card) => cardItem(card, phase, state)))
+              : h("p", { class: "muted act-cluster__empty", text: S().cluster_empty }));
+        })
+      : empty(S().no_cards)));
+  return parts;
+}
+
+// --- actions (discussion) ------------------------------------------------------------------------
+
+export function actions() {
+  const { view } = ctx;
+  const limits = view.limits;
+  const list = view.actions || [];
+  return section("act--actions", S().actions_title,
+    list.length
+      ? h("ul", { class: "act-actions" }, list.map((a) =>
+          h("li", { class: ["act-action", a.done && "is-done"], dataset: { action: a.id } },
+            h("div", { class: "act-action__main" },
+              a.done ? h("span", { class: "badge badge--done" }, icon("check"), S().action_done) : null,
+              h("strong", { class: "act-action__what", text: a.what }),
+              h("span", { class: "muted act-action__meta", text: a.due ? fmt(S().who_due, { who: a.who, due: a.due }) : fmt(S().who_only, { who: a.who }) })),
+            ctx.staff
+              ? h("div", { class: "act-row" },
+                  action(a.done ? S().not_done : S().mark_done, { type: "complete_action", action_id: a.id, done: !a.done }, {
+                    key: `done:${a.id}`, aria: fmt(a.done ? S().not_done_named : S().mark_done_named, { what: a.what }),
+                  }),
+                  action(S().remove, { type: "remove_action", action_id: a.id }, {
+                    key: `remove:${a.id}`, cls: "btn--small btn--quiet", aria: fmt(S().remove_named, { what: a.what }),
+                    confirm: { title: S().remove_action_title, message: a.what, confirm: S().remove, danger: true },
+                  }))
+              : null)))
+      : empty(S().no_actions),
+    form("action", {
+      title: S().add_action_title,
+      submit: S().add_action,
+      clear: ["action:what", "action:who", "action:due"],
+      build: () => {
+        const what = String(value("action:what")).trim();
+        const who = String(value("action:who")).trim();
+        const due = String(value("action:due")).trim();
+        return what && who ? { type: "add_action", what, who, due: due || null } : null;
+      },
+    },
+    textField({ key: "action:what", label: S().action_what, max: limits.action_what, rows: 2, required: true }),
+    h("div", { class: "act-two" },
+      textField({ key: "action:who", label: S().action_who, max: limits.action_who, required: true }),
+      textField({ key: "action:due", label: S().action_due, type: "date" }))));
+}
+
+// --- the shared draft ----------------------------------------------------------------------------
+
+function citationOptions() {
+  const { view } = ctx;
+  const options = [];
+  for (const s of view.stories || []) {
+    if (s.off_record) continue;
+    options.push({ id: s.id, label: fmt(S().cite_story, { title: s.title, name: s.teller?.name || "" }) });
+  }
+  for (const c of view.cards || []) {
+    const phaseTitle = view.phases?.[c.phase_index]?.title;
+    const first = Object.values(c.fields).find(Boolean) || "";
+    const text = first.length > 70 ? `${first.slice(0, 69)}…` : first;
+    options.push({ id: c.id, label: phaseTitle ? `${text} (${phaseTitle})` : fmt(S().cite_card, { text }) });
+  }
+  return options;
+}
+
+function draftSection(draft, sec, { final }) {
+  const k = `draft:${draft.phase_index}:${sec.index}`;
+  const limits = ctx.view.limits;
+  const citeKey = `${k}:cite`;
+  const dirty = inputs.has(k) || inputs.has(citeKey);
+  const stale = conflicts.has(k);
+  const citations = value(citeKey, sec.citations);
+  const options = citationOptions();
+  const labelOf = new Map(options.map((o) => [o.id, o.label]));
+  const head = h("div", { class: "act-draft__head" },
+    h("h4", { class: "act-draft__title", id: `${slug(k)}-h`, text: sec.title }),
+    h("span", { class: "muted act-draft__meta", text: sec.last_editor ? fmt(S().saved_by, { name: sec.last_editor.name, n: sec.version }) : S().not_written }));
+  if (final) {
+    return h("li", { class: "act-draft", dataset: { section: String(sec.index) } },
+      head,
+      sec.text ? h("p", { class: "act-draft__text", text: sec.text }) : empty(S().not_written),
+      sec.citations.length
+        ? h("p", { class: "muted act-draft__cites", text: fmt(S().cites, { list: sec.citations.map((id) => labelOf.get(id) || id).join("; ") }) })
+        : null);
+  }
+  const base = stale ? sec.version : dirty ? bases.get(k) ?? sec.version : sec.version;
+  const noteBase = () => {
+    if (!bases.has(k)) bases.set(k, sec.version);
+  };
+  const parts = [head];
+  if (stale) {
+    parts.push(h("div", { class: "act-conflict", role: "alert" },
+      h("p", { class: "act-conflict__title" }, icon("clock"), h("strong", { text: S().stale_title })),
+      h("p", { class: "hint", text: S().stale_hint }),
+      h("h5", { text: sec.last_editor ? fmt(S().their_text, { name: sec.last_editor.name }) : S().their_text_plain }),
+      h("blockquote", { class: "act-conflict__theirs", "data-theirs": "", text: sec.text || "—" }),
+      h("div", { class: "act-row" },
+        h("button", {
+          type: "button",
+          class: "btn btn--small",
+          "data-focus-key": `${k}:combine`,
+          on: {
+            click: () => {
+              const mine = String(value(k, ""));
+              inputs.set(k, sec.text && !mine.includes(sec.text) ? `${sec.text}\n\n${mine}` : mine);
+              inputs.set(citeKey, [...new Set([...sec.citations, ...value(citeKey, [])])]);
+              changed();
+            },
+          },
+        }, h("span", { text: S().combine }))),
+    ));
+  }
+  if (!stale && dirty && bases.has(k) && bases.get(k) !== sec.version) {
+    parts.push(h("p", { class: "hint act-newer" }, icon("clock"), h("span", { text: S().newer_saved })));
+  }
+  parts.push(form(k, {
+    submit: stale ? S().save_merged : S().save_section,
+    build: () => ({
+      type: "edit_section",
+      section: sec.index,
+      base_version: base,
+      text: String(value(k, sec.text)),
+      citations: [...value(citeKey, sec.citations)].slice(0, limits.section_citations),
+    }),
+    onDone: () => {
+      inputs.delete(k);
+      inputs.delete(citeKey);
+      bases.delete(k);
+      conflicts.delete(k);
+    },
+    after: (result) => {
+      if (result && !result.ok && result.code === "stale_version") {
+        conflicts.add(k);
+        bases.delete(k);
+        changed();
+      }
+    },
+  },
+  textField({
+    key: k, label: stale ? S().your_text : fmt(S().section_text, { title: sec.title }), max: limits.section_text, rows: 6,
+    initial: sec.text, onInput: noteBase,
+  }),
+  options.length
+    ? h("details", {
+        class: "act-cites",
+        open: citations.length || open.has(`cites:${k}`) ? true : null,
+        on: { toggle: (event) => (event.target.open ? open.add(`cites:${k}`) : open.delete(`cites:${k}`)) },
+      },
+        h("summary", { text: fmt(S().citations, { n: citations.length, max: limits.section_citations }) }),
+        h("p", { class: "hint", text: S().citations_hint }),
+        h("div", { class: "act-cites__list" }, options.map((o) => {
+          const id = slug(`${k}-c-${o.id}`);
+          const box = h("input", {
+            type: "checkbox", id, "data-focus-key": `${citeKey}:${o.id}`,
+            on: {
+              change: (event) => {
+                noteBase();
+                const now = new Set(value(citeKey, sec.citations));
+                if (event.target.checked) now.add(o.id);
+                else now.delete(o.id);
+                inputs.set(citeKey, [...now]);
+              },
+            },
+          });
+          box.checked = citations.includes(o.id);
+          return h("label", { class: "choice", for: id }, box, h("span", { text: o.label }));
+        })))
+    : null));
+  return h("li", { class: ["act-draft", stale && "is-stale"], dataset: { section: String(sec.index) } }, parts);
+}
+
+export function draft() {
+  const { view } = ctx;
+  const current = (view.drafts || []).find((d) => d.phase_index === view.phase_index);
+  if (!current) return null;
+  return section("act--draft", null,
+    h("div", { class: "act-draft-head" },
+      current.final
+        ? h("p", { class: "act-final", role: "status" }, icon("check"), h("strong", { text: S().draft_final }))
+        : h("p", { class: "hint", text: S().draft_hint }),
+      ctx.staff
+        ? action(current.final ? S().reopen_draft : S().mark_final, { type: "set_draft_final", final: !current.final }, {
+            key: "final", cls: current.final ? "" : "btn--primary", pressed: current.final,
+          })
+        : null),
+    h("ol", { class: "act-drafts" }, current.sections.map((sec) => draftSection(current, sec, { final: current.final }))));
+}
+
+// --- closing feedback ----------------------------------------------------------------------------
+
+export function feedback() {
+  const { view, personal } = ctx;
+  if (ctx.staff) return feedbackSummary(view.phase_index);
+  const mine = personal?.feedback?.[String(view.phase_index)] || null;
+  const key = `feedback:${view.phase_index}`;
+  const questions = view.feedback_questions || [];
+  return section("act--feedback", S().feedback_title,
+    mine ? h("p", { class: "act-done", role: "status" }, icon("heart"), h("span", { text: S().feedback_thanks })) : null,
+    form(key, {
+      hint: S().feedback_hint,
+      submit: mine ? S().feedback_update : S().feedback_submit,
+      build: () => {
+        const ratings = {};
+        for (const q of questions) {
+          const answer = value(`${key}:${q.key}`, mine?.ratings?.[q.key] ?? "");
+          if (answer !== "") ratings[q.key] = Number(answer);
+        }
+        return { type: "submit_feedback", ratings, text: String(value(`${key}:text`, mine?.text || "")).trim() };
+      },
+      clear: [...questions.map((q) => `${key}:${q.key}`), `${key}:text`],
+    },
+    questions.map((q) => radios({
+      key: `${key}:${q.key}`,
+      legend: q.question,
+      cls: "act-scale",
+      initial: mine?.ratings?.[q.key] ?? null,
+      options: [1, 2, 3, 4, 5].map((n) => ({ value: String(n), label: String(n) })),
+    })),
+    h("p", { class: "hint act-scale__hint", text: S().scale_hint }),
+    textField({ key: `${key}:text`, label: S().feedback_text, max: view.limits.feedback_text, rows: 3, initial: mine?.text || "" })));
+}
+
+export function feedbackSummary(onlyIndex = null) {
+  const { view } = ctx;
+  const all = (view.feedback || []).filter((f) => onlyIndex === null || f.phase_index === onlyIndex);
+  if (!all.length) return null;
+  return section("act--summary", null, // the console panel's heading names it
+    h("p", { class: "act-private" }, h("span", { text: S().feedback_anonymous })),
+    all.map((f) => h("div", { class: "act-summary" },
+      h("p", { class: "act-state", text: fmt(f.responses === 1 ? S().responses_one : S().responses_n, { n: f.responses }) }),
+      f.summary
+        ? [
+            h("dl", { class: "act-ratings" }, Object.entries(f.summary.ratings).map(([k, r]) => [
+              h("dt", { text: r.question }),
+              h("dd", {},
+                h("strong", { text: r.average === null ? "—" : fmt(S().average, { n: r.average }) }),
+                h("span", { class: "act-bars", "aria-label": fmt(S().distribution, { list: Object.entries(r.distribution).map(([n, c]) => `${n}: ${c}`).join(", ") }) },
+                  Object.entries(r.distribution).map(([n, c]) => {
+                    const bar = h("span", { class: "act-bar__fill", "aria-hidden": "true" });
+                    bar.style.height = `${r.count ? Math.round((c / r.count) * 100) : 0}%`; // CSSOM: allowed by the CSP
+                    return h("span", { class: "act-bar", title: `${n}: ${c}` },
+                      h("span", { class: "act-bar__track" }, bar),
+                      h("span", { class: "act-bar__label", "aria-hidden": "true", text: n }));
+                  }))),
+            ])),
+            f.summary.texts.length
+              ? h("ul", { class: "act-texts" }, f.summary.texts.map((t) => h("li", { text: t })))
+              : null,
+          ]
+        : h("p", { class: "hint", text: S().summary_later }))));
+}
+
+// --- the facilitator's private notes and parking lot ---------------------------------------------
+
+export function privateNotes() {
+  const { view } = ctx;
+  const limits = view.limits;
+  const notes = [...(view.notes || [])].reverse();
+  const points = view.parking_lot || [];
+  const roster = view.roster || [];
+  const aboutKey = "note:about";
+  const about = h("select", {
+    id: "f-note-about", class: "act-input", "data-focus-key": aboutKey,
+    on: { change: (event) => inputs.set(aboutKey, event.target.value) },
+  }, h("option", { value: "", text: S().note_about_none }), roster.map((m) => h("option", { value: m.id, text: m.name })));
+  about.value = String(value(aboutKey, ""));
+  const live = view.status === "live";
+  return [
+    h("p", { class: "act-private act-private--strong" }, icon("check"), h("span", { text: S().only_you_console })),
+    h("h3", { class: "act__title", text: S().notes_title }),
+    live
+      ? form("note", {
+          submit: S().add_note,
+          clear: ["note:text", aboutKey],
+          build: () => {
+            const text = String(value("note:text")).trim();
+            return text ? { type: "add_note", text, participant_id: value(aboutKey, "") || null } : null;
+          },
+        },
+        textField({ key: "note:text", label: S().note_text, max: limits.note, rows: 3, required: true }),
+        h("div", { class: "field act-field" }, h("label", { for: "f-note-about", text: S().note_about }), about))
+      : null,
+    notes.length
+      ? h("ul", { class: "act-notes" }, notes.map((n) => h("li", {},
+          h("span", { class: "muted", text: [view.phases?.[n.phase_index]?.title, n.about?.name].filter(Boolean).join(" · ") }),
+          h("p", { text: n.text }))))
+      : h("p", { class: "muted", text: S().no_notes }),
+    h("h3", { class: "act__title", text: S().parking_title }),
+    live
+      ? form("park", {
+          submit: S().park,
+          clear: ["park:text"],
+          cls: "act-form--inline",
+          build: () => {
+            const text = String(value("park:text")).trim();
+            return text ? { type: "park_point", text } : null;
+          },
+        },
+        textField({ key: "park:text", label: S().park_text, max: limits.parked_point, required: true }))
+      : null,
+    points.length
+      ? h("ul", { class: "act-parked" }, points.map((p) => h("li", { class: [p.resolved && "is-done"] },
+          h("span", { class: "act-parked__text", text: p.text }),
+          p.resolved ? h("span", { class: "badge badge--done", text: S().resolved }) : null,
+          action(p.resolved ? S().reopen : S().resolve, { type: "resolve_point", item_id: p.id, resolved: !p.resolved }, {
+            key: `resolve:${p.id}`, cls: "btn--small btn--quiet", aria: fmt(p.resolved ? S().reopen_named : S().resolve_named, { text: p.text }),
+          }))))
+      : h("p", { class: "muted", text: S().no_parked }),
+  ];
+}
+
+/** The activity of the current phase, by its kind. */
+export function activity() {
+  const kind = ctx.view.phase?.kind;
+  switch (kind) {
+    case "agreements":
+      return agreements();
+    case "story_round":
+      return storyRound();
+    case "cards":
+      return cards();
+    case "discussion":
+      return actions();
+    case "draft":
+      return draft();
+    case "feedback":
+      return feedback();
+    default:
+      return null;
+  }
+}
