@@ -5,15 +5,27 @@ from __future__ import annotations
 from datetime import timedelta
 
 import anyio
-
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 
 from exchange.accounts.service import get_user_by_email
-from exchange.deps import AppSettings, CsrfProtected, CurrentLead, CurrentStaff, DbSession
+from exchange.deps import (
+    AppSettings,
+    CsrfProtected,
+    CurrentLead,
+    CurrentStaff,
+    DbSession,
+)
 from exchange.i18n import _
 from exchange.programmes import ics, plan_editor, service
-from exchange.programmes.forms import ExchangeForm, FormErrors, MemberForm, ParticipantForm, ProgrammeForm, parse_form
+from exchange.programmes.forms import (
+    ExchangeForm,
+    FormErrors,
+    MemberForm,
+    ParticipantForm,
+    ProgrammeForm,
+    parse_form,
+)
 from exchange.programmes.models import Exchange, ExchangeStatus, Participant
 from exchange.prompts.catalog import list_templates
 from exchange.prompts.models import ActivityKind, OnExpiry, QueueOrder, SpeakingOrder
@@ -72,16 +84,29 @@ def programme_detail(request: Request, programme_id: int, db: DbSession, user: C
     return _programme_page(request, db, user, programme_id)
 
 
+def _programme_highlights(request, db, exchanges):  # noqa: ANN001, ANN202
+    """The cultural levers and challenges raised across the programme's exchanges (from their transcripts)."""
+    from exchange.transcripts.programme import highlights
+    from exchange.transcripts.service import transcript_of
+
+    store = request.app.state.hubs.store
+    ran = [e for e in exchanges if e.status in (ExchangeStatus.LIVE, ExchangeStatus.ENDED)]
+    return highlights(transcript_of(db, store, exchange) for exchange in ran)
+
+
 def _programme_page(request, db, user, programme_id, *, status_code=200, errors=None, form=None):  # noqa: ANN001, ANN202
     programme = service.programme_for(db, user=user, programme_id=programme_id)
     if programme is None:
         raise HTTPException(status_code=404)
+    exchanges = service.exchanges_in(db, programme=programme)
     return render(
         request,
         "programme/detail.html",
         status_code=status_code,
         programme=programme,
-        exchanges=service.exchanges_in(db, programme=programme),
+        exchanges=exchanges,
+        highlights=_programme_highlights(request, db, exchanges),
+        transcript_formats=(("html", _("HTML")), ("md", _("Markdown")), ("csv", _("CSV")), ("json", _("JSON"))),
         members=service.members_of(db, programme=programme),
         errors=errors or {},
         form=form or {},
@@ -182,7 +207,18 @@ def _exchange_page(request, db, exchange, settings, *, status_code=200, errors=N
         form=form or {},
         highlight=highlight,
         editable=exchange.status in service.EDITABLE,
+        redaction=_redaction_preview(request, db, exchange),
     )
+
+
+def _redaction_preview(request, db, exchange):  # noqa: ANN001, ANN202
+    """A lead's redaction form and the redactions so far, once the exchange has run (None otherwise)."""
+    staff = request.state.staff
+    if staff is None or staff.role != "lead" or exchange.status not in (ExchangeStatus.LIVE, ExchangeStatus.ENDED):
+        return None
+    from exchange.transcripts.service import redaction_preview
+
+    return redaction_preview(db, request.app.state.hubs.store, exchange)
 
 
 @router.get("/exchanges/{exchange_id}/edit")

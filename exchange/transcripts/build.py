@@ -14,9 +14,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from exchange.prompts.models import ActivityKind, PhasePlan
-from exchange.sessions.activities import cards_data, discussion_data, draft_data, stories_data
-from exchange.sessions.activities.feedback_data import MAX_RATING, MIN_RATING, Rating
+from exchange.sessions.activities import (
+    cards_data,
+    discussion_data,
+    draft_data,
+    selection_data,
+    stories_data,
+)
 from exchange.sessions.activities.feedback import rating_question
+from exchange.sessions.activities.feedback_data import MAX_RATING, MIN_RATING, Rating
 from exchange.sessions.events import EventEnvelope
 from exchange.sessions.machine import apply
 from exchange.sessions.state import SessionState
@@ -58,6 +64,8 @@ def fold(exchange_id: int, envelopes: Iterable[EventEnvelope]) -> Folded:
         elif isinstance(event, discussion_data.ActionAdded):
             times.setdefault(event.action_id, event.at)
             action_phase.setdefault(event.action_id, state.phase_index)
+        elif isinstance(event, selection_data.SelectionRecorded):
+            times.setdefault(event.choice_id, event.at)
         elif isinstance(event, draft_data.SectionEdited):
             times[f"section-{event.phase_index}-{event.section}"] = event.at
         state = apply(state, event)
@@ -206,6 +214,18 @@ def from_folded(folded: Folded, *, exchange: m.ExchangeMeta, roster: Mapping[str
             )  # fmt: skip
             add("action", action.id, action.author_id, _action_text(action))
         content["actions"] = tuple(actions)
+        selections = []
+        for choice in state.selection.choices:
+            if choice.phase_index != index or choice.id in out:
+                continue
+            chosen = tuple(titles[sid] for sid in choice.story_ids if sid in titles)
+            selections.append(
+                m.Selection(
+                    id=choice.id, domain=choice.domain, stories=chosen, reason=choice.reason, dissent=choice.dissent
+                )
+            )
+            add("selection", choice.id, None, _selection_text(chosen, choice.reason, choice.dissent))
+        content["selections"] = tuple(selections)
         if phase.kind is ActivityKind.DRAFT:
             written = {s.index: s for s in state.draft.sections if s.phase_index == index}
             texts = {i: s.text for i, s in written.items()}
@@ -249,6 +269,11 @@ def from_folded(folded: Folded, *, exchange: m.ExchangeMeta, roster: Mapping[str
 
 def _joined(title: str, summary: str) -> str:
     return f"{title}: {summary}" if summary else title
+
+
+def _selection_text(stories: tuple[str, ...], reason: str, dissent: str) -> str:
+    text = f"{' + '.join(stories) or '(a redacted story)'}: {reason}"
+    return f"{text} (dissent: {dissent})" if dissent else text
 
 
 def _action_text(action: discussion_data.Action) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-import zipfile
 from pathlib import Path
 from typing import TextIO
 
@@ -14,8 +13,7 @@ from exchange.programmes import service
 from exchange.programmes.models import Exchange, Programme
 from exchange.sessions.store import EventStore
 from exchange.settings import get_settings
-from exchange.transcripts import build, csv_export
-from exchange.transcripts.service import FORMATS, export, meta_of, roster_of
+from exchange.transcripts.service import export, meta_of, programme_zip, roster_of
 
 
 def progress(done: int, total: int, label: str, stream: TextIO = sys.stderr, width: int = 30) -> None:
@@ -54,20 +52,9 @@ def export_programme(programme_id: int, out: Path) -> int:
             if programme is None:
                 print(f"No programme {programme_id}.", file=sys.stderr)
                 return 1
-            exchanges = service.exchanges_in(db, programme=programme)
-            store = EventStore(engine)
-            transcripts = []
-            with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-                for done, exchange in enumerate(exchanges):
-                    progress(done, len(exchanges), exchange.title)
-                    envelopes = store.read_sync(exchange.id or 0)
-                    meta, roster = meta_of(db, exchange), roster_of(db, exchange)
-                    for fmt in FORMATS:
-                        archive.writestr(f"exchange-{exchange.id}/transcript.{fmt}", export(fmt, envelopes, meta, roster))
-                    transcripts.append(build.build(envelopes, exchange=meta, roster=roster))
-                progress(len(exchanges), len(exchanges), "all exchanges")
-                archive.writestr(f"programme-{programme_id}-contributions.csv", csv_export.render_many(transcripts))
+            count = len(service.exchanges_in(db, programme=programme))
+            out.write_bytes(programme_zip(db, EventStore(engine), programme, progress))
     finally:
         engine.dispose()
-    print(f"Wrote {out} ({len(exchanges)} exchange(s))", file=sys.stderr)
+    print(f"Wrote {out} ({count} exchange(s))", file=sys.stderr)
     return 0

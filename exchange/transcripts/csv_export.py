@@ -6,9 +6,15 @@ import csv
 import io
 from collections.abc import Iterable
 
+from exchange.i18n import _
 from exchange.transcripts.model import Transcript
 
+#: Column names (English is the documented schema; a catalogue may translate them).
 HEADER = ("exchange_id", "exchange", "phase", "kind", "author", "time", "text", "votes")
+
+
+def header() -> tuple[str, ...]:
+    return tuple(_(name) for name in HEADER)
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -27,7 +33,7 @@ def rows(transcript: Transcript) -> Iterable[tuple[str, ...]]:
                 t.exchange.title,
                 c.phase,
                 c.kind,
-                c.author if c.author is not None else "anonymous",
+                c.author if c.author is not None else _("anonymous"),
                 c.at.isoformat().replace("+00:00", "Z") if c.at else "",
                 c.text,
                 "" if c.votes is None else str(c.votes),
@@ -38,7 +44,7 @@ def rows(transcript: Transcript) -> Iterable[tuple[str, ...]]:
 def render_many(transcripts: Iterable[Transcript]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(HEADER)
+    writer.writerow(header())
     for transcript in transcripts:
         writer.writerows(rows(transcript))
     return buffer.getvalue()

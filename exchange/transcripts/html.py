@@ -11,8 +11,15 @@ from pathlib import Path
 
 import jinja2
 
+from exchange.i18n import _
 from exchange.transcripts.model import Transcript
-from exchange.transcripts.text import KIND_LABELS, REFLECTION_LABELS, clock, day, duration
+from exchange.transcripts.text import (
+    KIND_LABELS,
+    REFLECTION_LABELS,
+    clock,
+    day,
+    duration,
+)
 
 TEMPLATES = Path(__file__).resolve().parent.parent.parent / "web" / "templates" / "transcripts"
 
@@ -23,6 +30,7 @@ _env = jinja2.Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+_env.globals["_"] = _
 
 BAR_HEIGHT = 22
 BAR_GAP = 8

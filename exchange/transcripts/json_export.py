@@ -15,7 +15,14 @@ from typing import Any
 
 from exchange.sessions.activities.base import ANONYMOUS_ACTOR
 from exchange.sessions.events import EventEnvelope
-from exchange.transcripts.build import Folded, Shown, excluded_ids, fold, from_folded, people
+from exchange.transcripts.build import (
+    Folded,
+    Shown,
+    excluded_ids,
+    fold,
+    from_folded,
+    people,
+)
 from exchange.transcripts.model import ExchangeMeta, RosterEntry, Transcript
 
 SCHEMA_VERSION = 1

@@ -8,8 +8,15 @@ from __future__ import annotations
 
 import re
 
+from exchange.i18n import _
 from exchange.transcripts.model import Transcript
-from exchange.transcripts.text import KIND_LABELS, REFLECTION_LABELS, clock, day, duration
+from exchange.transcripts.text import (
+    KIND_LABELS,
+    REFLECTION_LABELS,
+    clock,
+    day,
+    duration,
+)
 
 _SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~=:])")
 
@@ -26,84 +33,106 @@ def render(transcript: Transcript) -> str:
     tz = t.exchange.timezone
     out: list[str] = [f"# {escape(t.exchange.title)}", ""]
     if t.exchange.programme_name:
-        out.append(f"Programme: {escape(t.exchange.programme_name)}  ")
-    out.append(f"Date: {day(t.started_at or t.exchange.starts_at, tz)}  ")
-    out.append(f"Status: {t.status}")
+        out.append(_("Programme: {name}").format(name=escape(t.exchange.programme_name)) + "  ")
+    out.append(_("Date: {date}").format(date=day(t.started_at or t.exchange.starts_at, tz)) + "  ")
+    out.append(_("Status: {status}").format(status=t.status))
     out.append("")
     if t.exchange.purpose:
-        out += ["## Purpose", "", escape(t.exchange.purpose), ""]
-    out += ["## Participants", ""]
-    out += [f"- {escape(p.label)} (airtime {duration(p.airtime_seconds)})" for p in t.participants] or ["- None"]
-    out += ["", "## Agenda", "", "| # | Phase | Planned | Actual |", "|---|---|---|---|"]
+        out += ["## " + _("Purpose"), "", escape(t.exchange.purpose), ""]
+    out += ["## " + _("Participants"), ""]
+    out += [
+        "- " + _("{name} (airtime {duration})").format(name=escape(p.label), duration=duration(p.airtime_seconds))
+        for p in t.participants
+    ] or ["- " + _("None")]
+    out += ["", "## " + _("Agenda"), "", f"| # | {_('Phase')} | {_('Planned')} | {_('Actual')} |", "|---|---|---|---|"]
     for item in t.agenda:
-        planned = f"{clock(item.planned_start, tz)}, {item.planned_minutes} min"
-        actual = f"{clock(item.actual_start, tz)}–{clock(item.actual_end, tz)}" if item.actual_start else "not run"
+        planned = _("{time}, {minutes} min").format(time=clock(item.planned_start, tz), minutes=item.planned_minutes)
+        actual = f"{clock(item.actual_start, tz)}–{clock(item.actual_end, tz)}" if item.actual_start else _("not run")
         out.append(f"| {item.index + 1} | {escape(item.title)} | {planned} | {actual} |")
     out.append("")
     for phase in t.phases:
         out += [f"## {phase.index + 1}. {escape(phase.title)}", ""]
-        when = f"{clock(phase.started_at, tz)}–{clock(phase.ended_at, tz)}" if phase.started_at else "not run"
-        out += [f"*{KIND_LABELS.get(phase.kind, phase.kind)}, {when}*", ""]
+        when = f"{clock(phase.started_at, tz)}–{clock(phase.ended_at, tz)}" if phase.started_at else _("not run")
+        out += [f"*{_(KIND_LABELS.get(phase.kind, phase.kind))}, {when}*", ""]
         out += [f"> {escape(prompt)}" for prompt in phase.prompts]
-        out += [f"> *Listeners:* {escape(prompt)}" for prompt in phase.listener_prompts]
+        out += [f"> *{_('Listeners:')}* {escape(prompt)}" for prompt in phase.listener_prompts]
         out.append("")
         if phase.agreements:
-            out += ["### Ground rules", ""]
+            out += ["### " + _("Ground rules"), ""]
             out += [f"- {escape(a)}" for a in phase.agreements]
-            out += ["", f"Accepted by {phase.accepted_by} participant(s).", ""]
+            out += ["", _("Accepted by {count} participant(s).").format(count=phase.accepted_by), ""]
         for story in phase.stories:
-            out += [f"### {escape(story.title)}", "", f"*Told by {escape(story.teller)} at {clock(story.at, tz)}*", ""]
+            told = _("Told by {teller} at {time}").format(teller=escape(story.teller), time=clock(story.at, tz))
+            out += [f"### {escape(story.title)}", "", f"*{told}*", ""]
             if story.summary:
                 out += [escape(story.summary), ""]
             if story.reflections:
-                out += ["Reflections:", ""]
+                out += [_("Reflections:"), ""]
                 out += [
-                    f"- **{REFLECTION_LABELS.get(r.kind, r.kind)}** ({escape(r.author)}): {escape(r.text)}"
+                    f"- **{_(REFLECTION_LABELS.get(r.kind, r.kind))}** ({escape(r.author)}): {escape(r.text)}"
                     for r in story.reflections
                 ]
                 out.append("")
         if phase.recalls:
-            out += ["### Recall", ""]
+            out += ["### " + _("Recall"), ""]
             for recall in phase.recalls:
-                about = f" (on {escape(recall.story_title)})" if recall.story_title else ""
+                about = " " + _("(on {title})").format(title=escape(recall.story_title)) if recall.story_title else ""
                 out.append(f"- {escape(recall.author)}{about}: {escape(recall.text)}")
             out.append("")
         for group in phase.card_groups:
-            name = escape(group.name) if group.name else "Not clustered"
-            out += [f"### {name} ({group.votes} votes)", ""]
+            name = escape(group.name) if group.name else _("Not clustered")
+            out += [f"### {name} " + _("({count} votes)").format(count=group.votes), ""]
             for card in group.cards:
                 fields = "; ".join(f"{escape(f.label)}: {escape(f.value)}" for f in card.fields)
-                author = escape(card.author) if card.author else "anonymous"
-                out.append(f"- {fields} — {author}, {card.votes} vote(s)")
+                author = escape(card.author) if card.author else _("anonymous")
+                out.append(f"- {fields} — {author}, " + _("{count} vote(s)").format(count=card.votes))
             out.append("")
         if phase.actions:
-            out += ["### Actions", ""]
+            out += ["### " + _("Actions"), ""]
             for action in phase.actions:
-                due = f", by {escape(action.due)}" if action.due else ""
+                due = ", " + _("by {date}").format(date=escape(action.due)) if action.due else ""
                 mark = "x" if action.done else " "
                 out.append(f"- [{mark}] {escape(action.what)} — {escape(action.who)}{due}")
             out.append("")
+        if phase.selections:
+            out += ["### " + _("Selection"), ""]
+            for choice in phase.selections:
+                chosen = ", ".join(escape(title) for title in choice.stories) or _("(a redacted story)")
+                domain = f" ({escape(choice.domain)})" if choice.domain else ""
+                out.append("- " + _("Chosen{domain}: {stories}").format(domain=domain, stories=chosen))
+                out.append("  - " + _("Why: {reason}").format(reason=escape(choice.reason)))
+                if choice.dissent:
+                    out.append("  - " + _("Dissent: {dissent}").format(dissent=escape(choice.dissent)))
+            out.append("")
         if phase.draft:
-            state = "final" if phase.draft_final else "not final"
-            out += [f"### Draft ({state})", ""]
+            state = _("final") if phase.draft_final else _("not final")
+            out += ["### " + _("Draft ({state})").format(state=state), ""]
             for section in phase.draft:
-                out += [f"#### {escape(section.title)}", "", escape(section.text) if section.text else "*(empty)*", ""]
+                out += [f"#### {escape(section.title)}", "", escape(section.text) if section.text else "*" + _("(empty)") + "*", ""]
         if phase.feedback is not None:
             fb = phase.feedback
-            out += ["### Feedback summary", "", f"{fb.responses} response(s), {fb.comments} written comment(s)."]
+            counts = _("{responses} response(s), {comments} written comment(s).").format(
+                responses=fb.responses, comments=fb.comments
+            )
+            out += ["### " + _("Feedback summary"), "", counts]
             if fb.withheld:
-                out.append("Ratings are not shown for fewer than three responses.")
+                out.append(_("Ratings are not shown for fewer than three responses."))
             else:
                 out.append("")
-                out += [f"- {escape(r.question)} average {r.average} ({r.count} rating(s))" for r in fb.ratings]
+                out += [
+                    "- " + _("{question} average {average} ({count} rating(s))").format(
+                        question=escape(_(r.question)), average=r.average, count=r.count
+                    )
+                    for r in fb.ratings
+                ]
             out.append("")
     if t.redactions:
-        out += [f"*{t.redactions} contribution(s) redacted by the programme lead.*", ""]
-    out += ["## Message for funders", ""]
+        out += ["*" + _("{count} contribution(s) redacted by the programme lead.").format(count=t.redactions) + "*", ""]
+    out += ["## " + _("Message for funders"), ""]
     if t.final_message:
-        out += [escape(t.final_message), "", "*Final.*" if t.final_message_final else "*Not marked final.*"]
+        out += [escape(t.final_message), "", "*" + (_("Final.") if t.final_message_final else _("Not marked final.")) + "*"]
     else:
-        out.append("*No message was drafted.*")
+        out.append("*" + _("No message was drafted.") + "*")
     out.append("")
     return "\n".join(out)
 
@@ -113,14 +142,14 @@ def render_contributions(transcript: Transcript, author_ref: str) -> str:
     t = transcript
     tz = t.exchange.timezone
     me = next((p for p in t.participants if p.ref == author_ref), None)
-    out = [f"# {escape(t.exchange.title)}: my contributions", ""]
+    out = ["# " + _("{title}: my contributions").format(title=escape(t.exchange.title)), ""]
     if me is not None:
-        out += [f"Shown in the transcript as: {escape(me.label)}", ""]
+        out += [_("Shown in the transcript as: {label}").format(label=escape(me.label)), ""]
     mine = [c for c in t.contributions if c.author_ref == author_ref]
     if not mine:
-        out.append("*Nothing of yours is in the transcript.*")
+        out.append("*" + _("Nothing of yours is in the transcript.") + "*")
     for c in mine:
-        votes = f", {c.votes} vote(s)" if c.votes is not None else ""
+        votes = ", " + _("{count} vote(s)").format(count=c.votes) if c.votes is not None else ""
         out.append(f"- **{escape(c.phase)}**, {c.kind.replace('_', ' ')} at {clock(c.at, tz)}{votes}: {escape(c.text)}")
     out.append("")
     return "\n".join(out)

@@ -111,6 +111,16 @@ class Action(_Model):
     at: datetime | None
 
 
+class Selection(_Model):
+    """A recorded selection: the story (or two) chosen, why, and any dissent; never who voted."""
+
+    id: str
+    domain: str | None
+    stories: tuple[str, ...]  # titles of the chosen stories still in the transcript
+    reason: str
+    dissent: str
+
+
 class DraftSection(_Model):
     title: str
     text: str
@@ -147,6 +157,7 @@ class PhaseSection(_Model):
     recalls: tuple[Recall, ...] = ()
     card_groups: tuple[CardGroup, ...] = ()
     actions: tuple[Action, ...] = ()
+    selections: tuple[Selection, ...] = ()
     draft: tuple[DraftSection, ...] = ()
     draft_final: bool | None = None
     feedback: FeedbackSummary | None = None
@@ -157,7 +168,7 @@ class Contribution(_Model):
 
     phase_index: int | None
     phase: str
-    kind: str  # story, reflection, recall, card, action, draft_section
+    kind: str  # story, reflection, recall, card, action, selection, draft_section
     item_id: str
     author: str | None
     author_ref: str | None

@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import io
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from sqlmodel import Session
 
 from exchange.programmes import service
 from exchange.programmes.models import Exchange, Programme
+from exchange.sessions.activities.redaction_data import Redaction
 from exchange.sessions.events import EventEnvelope
 from exchange.sessions.store import EventStore
-from exchange.transcripts.model import ExchangeMeta, RosterEntry
+from exchange.transcripts.model import (
+    Contribution,
+    ExchangeMeta,
+    RosterEntry,
+    Transcript,
+)
 
 FORMATS = ("md", "html", "json", "csv")
 MEDIA_TYPES = {
@@ -55,3 +66,53 @@ def export(fmt: str, envelopes: list[EventEnvelope], meta: ExchangeMeta, roster:
 
 def envelopes_of(store: EventStore, exchange_id: int) -> list[EventEnvelope]:
     return store.read_sync(exchange_id)
+
+
+def transcript_of(db: Session, store: EventStore, exchange: Exchange) -> Transcript:
+    from exchange.transcripts import build
+
+    return build.build(store.read_sync(exchange.id or 0), exchange=meta_of(db, exchange), roster=roster_of(db, exchange))
+
+
+Progress = Callable[[int, int, str], None]
+
+
+def programme_zip(db: Session, store: EventStore, programme: Programme, progress: Progress | None = None) -> bytes:
+    """Every exchange of `programme` in every format, plus one CSV across all of them, as ZIP bytes.
+
+    Shared by `exchange export --programme` and GET /programmes/{id}/export.zip.
+    """
+    from exchange.transcripts import build, csv_export
+
+    exchanges = service.exchanges_in(db, programme=programme)
+    transcripts = []
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for done, exchange in enumerate(exchanges):
+            if progress is not None:
+                progress(done, len(exchanges), exchange.title)
+            envelopes = store.read_sync(exchange.id or 0)
+            meta, roster = meta_of(db, exchange), roster_of(db, exchange)
+            for fmt in FORMATS:
+                archive.writestr(f"exchange-{exchange.id}/transcript.{fmt}", export(fmt, envelopes, meta, roster))
+            transcripts.append(build.build(envelopes, exchange=meta, roster=roster))
+        if progress is not None:
+            progress(len(exchanges), len(exchanges), "all exchanges")
+        archive.writestr(f"programme-{programme.id}-contributions.csv", csv_export.render_many(transcripts))
+    return buffer.getvalue()
+
+
+@dataclass(frozen=True, slots=True)
+class RedactionPreview:
+    """For a lead's redaction form on the exchange page: what may be redacted, and what already was."""
+
+    contributions: tuple[Contribution, ...]
+    redactions: tuple[Redaction, ...]
+
+
+def redaction_preview(db: Session, store: EventStore, exchange: Exchange) -> RedactionPreview:
+    from exchange.transcripts import build
+
+    folded = build.fold(exchange.id or 0, store.read_sync(exchange.id or 0))
+    transcript = build.from_folded(folded, exchange=meta_of(db, exchange), roster=roster_of(db, exchange))
+    return RedactionPreview(contributions=transcript.contributions, redactions=folded.state.redactions.redactions)

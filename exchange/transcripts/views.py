@@ -7,16 +7,29 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
 from exchange.accounts.models import StaffRole
-from exchange.deps import CsrfProtected, CurrentStaff, DbSession, OptionalParticipant, OptionalStaff
+from exchange.deps import (
+    CsrfProtected,
+    CurrentStaff,
+    DbSession,
+    OptionalParticipant,
+    OptionalStaff,
+)
 from exchange.i18n import _
 from exchange.programmes import service
-from exchange.programmes.models import Exchange
+from exchange.programmes.models import Exchange, Programme
 from exchange.sessions.activities.base import Rejected
 from exchange.sessions.activities.redaction_data import RedactContribution
 from exchange.sessions.commands import Actor, Role
 from exchange.templating import render
 from exchange.transcripts import build, markdown
-from exchange.transcripts.service import FORMATS, MEDIA_TYPES, export, meta_of, roster_of
+from exchange.transcripts.service import (
+    FORMATS,
+    MEDIA_TYPES,
+    export,
+    meta_of,
+    programme_zip,
+    roster_of,
+)
 
 router = APIRouter()
 
@@ -48,6 +61,23 @@ def transcript(request: Request, exchange_id: int, fmt: str, db: DbSession, user
     envelopes = request.app.state.hubs.store.read_sync(exchange_id)
     body = export(fmt, envelopes, meta_of(db, exchange), roster_of(db, exchange))
     return _download(body, fmt, f"exchange-{exchange_id}-transcript.{fmt}")
+
+
+@router.get("/programmes/{programme_id}/export.zip")
+def programme_export(request: Request, programme_id: int, db: DbSession, user: OptionalStaff) -> Response:
+    """Every exchange of the programme in every format plus one CSV, for its members; 404 otherwise."""
+    programme: Programme | None = (
+        service.programme_for(db, user=user, programme_id=programme_id) if user is not None else None
+    )
+    if programme is None:
+        raise HTTPException(status_code=404)
+    body = programme_zip(db, request.app.state.hubs.store, programme)
+    headers = {
+        "Content-Disposition": f'attachment; filename="programme-{programme_id}-transcripts.zip"',
+        "X-Content-Type-Options": "nosniff",
+        "Cache-Control": "no-store",
+    }
+    return Response(body, media_type="application/zip", headers=headers)
 
 
 @router.get("/e/{exchange_id}/my-contributions.md")

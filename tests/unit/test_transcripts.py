@@ -212,3 +212,46 @@ def test_my_contributions_only_mine() -> None:
     mine = markdown.render_contributions(TRANSCRIPT, ref)
     assert "Trust came first" in mine and "Share the well toolkit" in mine
     assert "The imam" not in mine and "Fathers" not in mine and OFF_RECORD not in mine
+
+
+def test_recorded_selection_in_every_format_and_voters_never() -> None:
+    """The choice, its reason and any dissent appear in every format; who voted for what never does."""
+    from exchange.sessions import commands as c
+    from exchange.sessions.activities import selection_data as sel
+    from tests.unit import test_activity_selection as ts
+
+    session = ts.round_open()()
+    session.do(BEA, sel.CastSelectionVote(story_id="story-3"))
+    session.do(CHE, sel.CastSelectionVote(story_id="story-3"))
+    session.do(FACILITATOR, sel.CloseSelectionRound())
+    session.do(
+        FACILITATOR,
+        sel.RecordSelection(story_ids=("story-3",), reason="It shows <power> shifting.", dissent="Bea preferred =SUM(1)"),
+    )
+    session.do(FACILITATOR, c.GotoPhase(index=ts.DISCUSS))
+    roster = {
+        AMA.id: RosterEntry(name="Ama Mensah", consent="name"),
+        BEA.id: RosterEntry(name="Beatriz Silva", consent="initials"),
+        CHE.id: RosterEntry(name="Che Zhou", consent="anonymous"),
+    }
+    transcript = build.build(session.log, exchange=META, roster=roster)
+    phase = transcript.phases[ts.SELECT]
+    assert [(s.stories, s.reason, s.dissent) for s in phase.selections] == [
+        (("The market",), "It shows <power> shifting.", "Bea preferred =SUM(1)")
+    ]
+    assert [k.kind for k in transcript.contributions].count("selection") == 1
+    out = outputs(session.log, roster)
+    assert "The market" in out["md"] and "It shows &lt;power&gt; shifting" in out["md"]
+    assert "Dissent" in out["md"] and "Selection" in out["html"]
+    assert "It shows &lt;power&gt; shifting." in out["html"] and "<power>" not in out["html"]
+    rows = list(csv.reader(io.StringIO(out["csv"])))
+    chosen = [row for row in rows if row[3] == "selection"]
+    assert len(chosen) == 1 and "It shows <power> shifting." in chosen[0][6]
+    document = json.loads(out["json"])
+    assert document["transcript"]["phases"][ts.SELECT]["selections"][0]["reason"] == "It shows <power> shifting."
+    votes = [e for e in document["events"] if e["event"]["type"] == "selection_vote_cast"]
+    assert votes and all(e["event"]["voter_id"] == "anonymous" and e["actor"]["id"] != BEA.id for e in votes)
+    for fmt, text in out.items():
+        if fmt != "json":
+            assert "voter" not in text, fmt
+        assert "Che Zhou" not in text and "Beatriz Silva" not in text, fmt
