@@ -57,6 +57,7 @@ def make_config(settings: Settings, *, host: str, port: int) -> uvicorn.Config:
 
 
 def _worker(config: uvicorn.Config, sock: socket.socket) -> None:
+    config.configure_logging()  # a spawned process starts with logging unconfigured
     ExchangeServer(config).run(sockets=[sock])
 
 

@@ -186,3 +186,34 @@ async def test_random_clients_converge_on_the_log(pair, seed: int) -> None:  # n
         assert client.event_seqs == sorted(set(client.event_seqs))
         await client.close()
     setup.close()
+
+
+async def test_a_timer_fires_once_across_instances(pair) -> None:  # noqa: ANN001
+    """Both instances hold a hub with the same deadline; the turn's time-up is appended once."""
+    a, _b = pair
+    setup = scheduled_exchange(a, practitioners=2)
+    facilitator, practitioners = await connect_spread(setup, pair)  # hubs open on both instances
+    await facilitator.wait_view(lambda v: len(v["roster"]) == 2, timeout=10)
+    await facilitator.ok("start_exchange")
+    await facilitator.ok("next_phase")  # story sharing: turns that signal when time is up
+    await facilitator.ok("next_turn")
+    turn_seconds = facilitator.view["phase"]["turn_seconds"]
+    await facilitator.ok("add_time", timer="turn", seconds=-(turn_seconds - 2))
+    for client in [facilitator, *practitioners]:
+        await client.wait_view(lambda v: v["turns"]["timer"]["time_up"], timeout=10)
+    await asyncio.sleep(1.5)  # give the slower instance's timer every chance to fire too
+
+    engine = make_engine(a.database_url)
+    try:
+        with engine.connect() as conn:
+            types = [
+                row[0]
+                for row in conn.execute(
+                    select(SessionEvent.type).where(SessionEvent.exchange_id == setup.exchange_id)
+                )
+            ]
+    finally:
+        engine.dispose()
+    assert types.count("time_up") == 1
+    assert log_seqs(a.database_url, setup.exchange_id) == list(range(1, len(types) + 1))
+    setup.close()
