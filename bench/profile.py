@@ -1,0 +1,87 @@
+"""Sampling the server under load with py-spy, and summarising where its CPU time goes.
+
+py-spy attaches to the server's pid (root, or ptrace allowed) during the measured window: one
+recording as collapsed stacks for the summary below, one as a flame graph SVG to look at. Sampling
+pauses the process briefly for each sample, so figures from a profiled run are marked as such.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+PYSPY_RATE = 100
+
+
+def py_spy() -> str | None:
+    local = Path(sys.executable).with_name("py-spy")
+    return str(local) if local.exists() else shutil.which("py-spy")
+
+
+def record(pid: int, out: Path, *, seconds: int, fmt: str) -> subprocess.Popen[bytes] | None:
+    """Start a py-spy recording (returns at once); None when py-spy is not installed."""
+    binary = py_spy()
+    if binary is None:
+        return None
+    command = [
+        binary,
+        "record",
+        "--pid",
+        str(pid),
+        "--duration",
+        str(seconds),
+        "--rate",
+        str(PYSPY_RATE),
+    ]
+    command += ["--threads", "--format", fmt, "--output", str(out)]
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+_FRAME = re.compile(r"^(?P<func>[^ ]+) \((?P<file>[^:]+)(?::\d+)?\)$")
+
+
+def _name(frame: str) -> str:
+    match = _FRAME.match(frame.strip())
+    if not match:
+        return frame.strip()
+    path = match["file"]
+    for marker in ("site-packages/", "/work/main/", "python3.11/"):
+        if marker in path:
+            path = path.split(marker, 1)[1]
+            break
+    return f"{match['func']} ({path})"
+
+
+def summarise(collapsed: Path, *, top: int = 25) -> dict[str, object]:
+    """Self and inclusive sample shares per function, from py-spy's raw (collapsed) output."""
+    own: Counter[str] = Counter()
+    inclusive: Counter[str] = Counter()
+    threads: Counter[str] = Counter()
+    total = 0
+    for line in collapsed.read_text(errors="replace").splitlines():
+        stack, _, count_text = line.rpartition(" ")
+        if not stack or not count_text.isdigit():
+            continue
+        count = int(count_text)
+        frames = stack.split(";")
+        thread = "all"
+        while frames and frames[0].startswith(("thread ", "process ")):
+            thread = frames.pop(0)
+        frames = [_name(f) for f in frames]
+        threads[thread] += count
+        total += count
+        if frames:
+            own[frames[-1]] += count
+        for name in set(frames):
+            inclusive[name] += count
+    share = lambda n: round(100.0 * n / total, 1) if total else 0.0
+    return {
+        "samples": total,
+        "self_top": [(name, share(n)) for name, n in own.most_common(top)],
+        "inclusive_top": [(name, share(n)) for name, n in inclusive.most_common(top * 2)],
+        "threads": [(name, share(n)) for name, n in threads.most_common(8)],
+    }

@@ -1,0 +1,127 @@
+"""The servers under test, each a process of its own on a free loopback port.
+
+- the app: `python -m exchange.cli serve`, configured through EXCHANGE_* variables;
+- B1: the bare FastAPI endpoint on uvicorn with the app's websocket settings;
+- B0: the bare `websockets` server.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from bench.common import free_port, wait_for_port
+
+ROOT = Path(__file__).resolve().parent.parent
+WS_MAX_SIZE = 64 * 1024  # the app's EXCHANGE_WS_MAX_FRAME default
+PING_SECONDS = 15.0  # the app's EXCHANGE_WS_HEARTBEAT_SECONDS default
+
+
+class Server:
+    """One server process: start, wait until it answers, stop; its pid for /proc and py-spy."""
+
+    def __init__(
+        self,
+        kind: str,
+        *,
+        log_path: Path,
+        env: dict[str, str] | None = None,
+        gc_log: bool = False,
+    ) -> None:
+        self.kind = kind
+        self.gc_log = gc_log
+        self.port = free_port()
+        self.log_path = log_path
+        self.env = {**os.environ, **(env or {})}
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.pid
+
+    def ws_url(self, exchange_id: int, role: str) -> str:
+        if self.kind == "app":
+            return f"ws://127.0.0.1:{self.port}/e/{exchange_id}/ws"
+        return f"ws://127.0.0.1:{self.port}/g/{exchange_id}?role={role}"
+
+    def _command(self) -> list[str]:
+        if self.kind == "app":
+            module = "bench.gclog" if self.gc_log else "exchange.cli"
+            return [sys.executable, "-m", module, "serve", "--port", str(self.port)]
+        if self.kind == "b1":
+            return [
+                sys.executable, "-m", "uvicorn", "bench.baseline_fastapi:app",
+                "--host", "127.0.0.1", "--port", str(self.port),
+                "--ws-max-size", str(WS_MAX_SIZE),
+                "--ws-ping-interval", str(PING_SECONDS), "--ws-ping-timeout", str(PING_SECONDS),
+                "--log-level", "warning", "--timeout-graceful-shutdown", "5",
+            ]  # fmt: skip
+        if self.kind == "b0":
+            return [
+                sys.executable,
+                "-m",
+                "bench.baseline_websockets",
+                "--port",
+                str(self.port),
+            ]
+        raise ValueError(self.kind)
+
+    def start(self, timeout: float = 60.0) -> None:
+        env = dict(self.env)
+        if self.kind == "app":
+            env.update(EXCHANGE_HOST="127.0.0.1", EXCHANGE_PORT=str(self.port))
+            env.setdefault("EXCHANGE_LOG_LEVEL", "warning")
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(self._command(), cwd=ROOT, env=env, stdout=log, stderr=log)
+        alive = lambda: self.process is not None and self.process.poll() is None
+        try:
+            wait_for_port(self.port, timeout=timeout, alive=alive)
+            if self.kind == "app":
+                self._wait_healthy(timeout)
+        except RuntimeError as exc:
+            tail = self.log_path.read_text(errors="replace")[-3000:]
+            raise RuntimeError(f"{self.kind} server did not start: {exc}\n{tail}") from None
+
+    def _wait_healthy(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"http://127.0.0.1:{self.port}/healthz", timeout=2.0).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError("no answer on /healthz")
+
+    def gc_pauses(self) -> dict[str, object]:
+        """What bench.gclog wrote to the server's log: full collections and long pauses."""
+        pauses = []
+        for line in self.log_path.read_text(errors="replace").splitlines():
+            if line.startswith("BENCH-GC "):
+                fields = dict(part.split("=", 1) for part in line.split()[1:])
+                pauses.append((int(fields["gen"]), float(fields["ms"]), int(fields["objects"])))
+        full = [p for p in pauses if p[0] == 2]
+        return {
+            "full_collections": len(full),
+            "full_max_ms": max((p[1] for p in full), default=None),
+            "full_total_ms": round(sum(p[1] for p in full), 1),
+            "objects_at_last_full": full[-1][2] if full else None,
+            "pauses_over_5ms": sum(1 for p in pauses if p[1] > 5),
+        }
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None

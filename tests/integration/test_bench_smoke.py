@@ -1,0 +1,47 @@
+"""A few seconds of the load benchmark: the harness runs end to end and no event is lost.
+
+No timing is asserted here: performance is what bench/ reports, never what a test checks.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_a_small_benchmark_run_delivers_every_event(tmp_path: Path) -> None:
+    out = tmp_path / "results"
+    command = [
+        sys.executable, "-m", "bench.run",
+        "--exchanges", "2", "--practitioners", "3",
+        "--warmup", "1", "--duration", "3", "--rate", "4",
+        "--resume-samples", "4", "--resume-behind", "30",
+        "--storm-jitter", "0.5",
+        "--out", str(out),
+    ]  # fmt: skip
+    finished = subprocess.run(command, check=False, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert finished.returncode == 0, finished.stderr[-4000:]
+
+    [results_file] = out.glob("*.json")
+    results = json.loads(results_file.read_text())
+    assert results["verdict"] == "passed"
+    points = {point["target"]: point for point in results["points"]}
+    assert set(points) == {"app", "b1", "b0"}
+    for point in points.values():
+        load = point["load"]
+        assert "error" not in load, load
+        assert load["lost_or_duplicated"] == 0, load["anomalies"] + load["problems"]
+        assert load["commands"].get("measured", 0) > 0
+        assert load["commands"].get("no_reply", 0) == 0
+        assert load["deliveries"] > 0
+        assert point["memory"]["none"]["sockets"] == 8
+        assert point["memory"]["deflate"]["deflate_negotiated"] == 8
+    app = points["app"]["load"]
+    assert app["resume"]["count"] == 4
+    assert app["storm"]["converged"] and app["storm"]["clients"] == 8
+    assert results["fsync_floor_ms"]["count"] > 0
+    assert (out / "latest.md").read_text().startswith("# Load benchmark")
