@@ -139,6 +139,7 @@ function radios({ key, legend, options, initial = null, required = false, cls = 
 
 /** A form that sends what `build()` returns (null: nothing to send), then clears its fields. */
 function form(key, { title = null, hint = null, submit, build, clear = [], cls = "", after = null, onDone = null }, ...fields) {
+  if (ctx.readonly) return null; // a programme lead follows along but can't steer
   const sending = busy.has(key);
   return h("form", {
     class: ["act-form", cls],
@@ -182,7 +183,8 @@ async function run(key, command) {
 }
 
 /** A button that sends one command (confirm: dialog options, ask first). */
-function action(label, command, { key, cls = "btn--small", aria = null, confirm = null, pressed = null } = {}) {
+function action(label, command, { key, cls = "btn--small", aria = null, confirm = null, pressed = null, disabled = false } = {}) {
+  if (ctx.readonly) return null;
   const focusKey = key || `${command.type}:${command.card_id || command.item_id || command.action_id || command.story_id || ""}`;
   const sending = busy.has(focusKey);
   return h("button", {
@@ -191,10 +193,10 @@ function action(label, command, { key, cls = "btn--small", aria = null, confirm 
     "data-focus-key": focusKey,
     "aria-label": aria,
     "aria-pressed": pressed === null ? null : pressed ? "true" : "false",
-    "aria-disabled": sending ? "true" : null,
+    "aria-disabled": sending || disabled ? "true" : null,
     on: {
       click: async () => {
-        if (busy.has(focusKey)) return;
+        if (busy.has(focusKey) || disabled) return;
         if (confirm && !(await ctx.confirm(confirm))) return;
         await run(focusKey, command);
       },
@@ -203,6 +205,7 @@ function action(label, command, { key, cls = "btn--small", aria = null, confirm 
 }
 
 function toggleOpen(key, label, aria) {
+  if (ctx.readonly) return null;
   const isOpen = open.has(key);
   return h("button", {
     type: "button",
@@ -400,6 +403,255 @@ export function storyRound() {
   }
   parts.push(section("act--stories", S().stories_title,
     stories.length ? h("ul", { class: "act-stories" }, stories.map(storyCard)) : empty(S().no_stories)));
+  const recalls = recallRound();
+  if (recalls) parts.push(recalls);
+  return parts;
+}
+
+// --- the recall round ----------------------------------------------------------------------------
+
+/** After the stories are told: each names the most memorable point of someone else's story. */
+function recallRound() {
+  const { view, me } = ctx;
+  const limits = view.limits;
+  const stories = view.stories || [];
+  const others = stories.filter((s) => s.teller?.id !== me);
+  const recalls = (view.recalls || []).filter((r) => r.phase_index === view.phase_index);
+  const speaking = Boolean(view.turns?.speaker);
+  const canRecall = !ctx.staff && others.length > 0 && !speaking;
+  if (!canRecall && !recalls.length) return null;
+  const titleOf = new Map(stories.map((s) => [s.id, s]));
+  const pickKey = "recall:story";
+  let picker = null;
+  if (canRecall) {
+    picker = h("select", {
+      id: "f-recall-story", class: "act-input", "data-focus-key": pickKey,
+      on: { change: (event) => inputs.set(pickKey, event.target.value) },
+    },
+    h("option", { value: "", text: S().recall_any }),
+    others.map((s) => h("option", { value: s.id, text: fmt(S().story_option, { title: s.title, name: s.teller?.name || "" }) })));
+    const chosen = String(value(pickKey, ""));
+    picker.value = others.some((s) => s.id === chosen) ? chosen : "";
+  }
+  return section("act--recall", S().recall_title,
+    canRecall
+      ? form("recall", {
+          hint: S().recall_hint,
+          submit: S().recall_submit,
+          clear: ["recall:text", pickKey],
+          build: () => {
+            const text = String(value("recall:text")).trim();
+            const storyId = String(value(pickKey, ""));
+            if (!text) return null;
+            return others.some((s) => s.id === storyId) ? { type: "add_recall", text, story_id: storyId } : { type: "add_recall", text };
+          },
+        },
+        textField({ key: "recall:text", label: S().recall_label, max: limits.recall, rows: 3, required: true }),
+        h("div", { class: "field act-field" }, h("label", { for: "f-recall-story", text: S().recall_story }), picker))
+      : null,
+    h("h4", { class: "act-recalls__title", text: fmt(S().recalls_n, { n: recalls.length }) }),
+    recalls.length
+      ? h("ul", { class: "act-recalls" }, recalls.map((r) => {
+          const story = r.story_id ? titleOf.get(r.story_id) : null;
+          const own = r.author?.id === me;
+          return h("li", { class: ["act-recall", own && "is-mine"], dataset: { recall: r.id } },
+            h("p", { class: "act-recall__text", text: r.text }),
+            h("p", { class: "muted act-recall__meta" },
+              h("span", { text: r.author?.name || "" }),
+              story ? h("span", { text: ` · ${fmt(S().recall_about, { title: story.title })}` }) : null),
+            offRecordBadge(r),
+            own && !ctx.staff ? offRecordToggle(r) : null);
+        }))
+      : empty(S().no_recalls));
+}
+
+// --- selection (most significant change) ---------------------------------------------------------
+
+function choicesOf(view) {
+  // Recording again for the same domain replaces the earlier choice: keep the latest per domain.
+  const latest = new Map();
+  for (const c of (view.selection?.choices || []).filter((c) => c.phase_index === view.phase_index)) {
+    latest.set(c.domain || "", c);
+  }
+  return [...latest.values()];
+}
+
+function choiceCard(choice) {
+  const two = choice.stories.length > 1;
+  return h("div", { class: "act-choice", dataset: { choice: choice.id }, role: "region", "aria-label": two ? S().sel_chosen_two : S().sel_chosen_one },
+    h("p", { class: "act-choice__eyebrow" }, icon("check"), h("span", { text: two ? S().sel_chosen_two : S().sel_chosen_one })),
+    choice.domain ? h("p", { class: "muted", text: choice.domain }) : null,
+    h("ul", { class: "act-choice__stories" }, choice.stories.map((s) =>
+      h("li", {}, h("strong", { text: s.title }), h("span", { class: "muted", text: ` · ${fmt(S().told_by, { name: s.teller?.name || "" })}` })))),
+    h("h4", { text: S().sel_reason_label }),
+    h("p", { class: "act-choice__reason", text: choice.reason }),
+    h("h4", { text: S().sel_dissent_label }),
+    choice.dissent
+      ? h("p", { class: "act-choice__dissent", text: choice.dissent })
+      : h("p", { class: "muted act-choice__dissent", text: S().sel_no_dissent }));
+}
+
+function totalsList(round, { mine = [], live = false } = {}) {
+  const totals = round.totals || {};
+  const most = Math.max(1, ...Object.values(totals));
+  const ordered = [...round.stories].sort((a, b) => (totals[b.id] || 0) - (totals[a.id] || 0));
+  return h("ol", { class: ["act-totals", live && "is-live"] }, ordered.map((s) => {
+    const n = totals[s.id] || 0;
+    const bar = h("span", { class: "act-total__fill", "aria-hidden": "true" });
+    bar.style.width = `${Math.round((n / most) * 100)}%`; // CSSOM: allowed by the CSP
+    return h("li", { class: "act-total", dataset: { story: s.id } },
+      h("div", { class: "act-total__head" },
+        h("strong", { class: "act-total__title", text: s.title }),
+        h("span", { class: "badge badge--votes", text: fmt(n === 1 ? S().vote_one : S().votes_n, { n }) }),
+        mine.includes(s.id) ? h("span", { class: "badge", text: S().sel_your_vote }) : null),
+      h("span", { class: "act-total__bar" }, bar));
+  }));
+}
+
+function selectionStory(story, summaryOf, controls = null, extra = null) {
+  const summary = summaryOf.get(story.id)?.summary || "";
+  return h("li", { class: "act-story act-pick", dataset: { story: story.id } },
+    h("div", { class: "act-story__head" },
+      h("strong", { class: "act-story__title", text: story.title }),
+      h("span", { class: "muted act-story__by", text: fmt(S().told_by, { name: story.teller?.name || "" }) }),
+      extra),
+    summary ? h("p", { class: "act-story__summary", text: summary }) : null,
+    controls);
+}
+
+function recordForm(pool) {
+  const limits = ctx.view.limits;
+  const key = "select";
+  const picked = value(`${key}:stories`, []).filter((id) => pool.some((s) => s.id === id));
+  const err = value(`${key}:error`, "");
+  return form(key, {
+    title: S().sel_record_title,
+    hint: S().sel_record_hint,
+    submit: S().sel_record,
+    clear: [`${key}:stories`, `${key}:reason`, `${key}:dissent`, `${key}:error`],
+    build: () => {
+      const ids = value(`${key}:stories`, []).filter((id) => pool.some((s) => s.id === id)).slice(0, 2);
+      const reason = String(value(`${key}:reason`)).trim();
+      if (!ids.length) {
+        inputs.set(`${key}:error`, S().sel_pick_first);
+        changed();
+        document.getElementById("f-select-picks")?.focus();
+        return null;
+      }
+      if (!reason) return null;
+      return { type: "record_selection", story_ids: ids, reason, dissent: String(value(`${key}:dissent`)).trim() };
+    },
+  },
+  h("fieldset", { class: "act-picks", id: "f-select-picks", tabindex: "-1", "aria-describedby": "f-select-picks-count" },
+    h("legend", { text: S().sel_pick }),
+    pool.map((s) => {
+      const id = slug(`${key}-pick-${s.id}`);
+      const checked = picked.includes(s.id);
+      const box = h("input", {
+        type: "checkbox", id, "data-focus-key": `${key}:pick:${s.id}`,
+        disabled: !checked && picked.length >= 2 ? true : null,
+        on: {
+          change: (event) => {
+            const now = new Set(value(`${key}:stories`, []));
+            if (event.target.checked) now.add(s.id);
+            else now.delete(s.id);
+            inputs.set(`${key}:stories`, [...now].slice(0, 2));
+            inputs.delete(`${key}:error`);
+            changed();
+          },
+        },
+      });
+      box.checked = checked;
+      return h("label", { class: "choice", for: id }, box,
+        h("span", { text: fmt(S().story_option, { title: s.title, name: s.teller?.name || "" }) }));
+    }),
+    h("div", { class: "act-field__foot" },
+      err ? h("span", { class: "act-error", role: "alert", text: err }) : h("span"),
+      h("span", { class: "act-count", id: "f-select-picks-count", text: fmt(S().sel_picked, { n: picked.length }) }))),
+  textField({ key: `${key}:reason`, label: S().sel_reason, max: limits.selection_reason, rows: 3, required: true }),
+  textField({ key: `${key}:dissent`, label: S().sel_dissent, max: limits.selection_dissent, rows: 2 }));
+}
+
+export function selection() {
+  const { view, personal } = ctx;
+  const idx = view.phase_index;
+  const rounds = (view.selection?.rounds || []).filter((r) => r.phase_index === idx);
+  const current = rounds.find((r) => r.open) || null;
+  const closed = rounds.filter((r) => !r.open);
+  const lastClosed = closed[closed.length - 1] || null;
+  const storiesById = new Map((view.stories || []).map((s) => [s.id, s]));
+  const pool = (view.stories || []).map((s) => ({ id: s.id, title: s.title, teller: s.teller }));
+  const choices = choicesOf(view);
+  const allowance = view.phase?.votes_per_person || 1;
+  const parts = [];
+  if (choices.length) parts.push(section("act--chosen", null, choices.map(choiceCard)));
+
+  if (ctx.staff) {
+    const controls = section("act--rounds", S().sel_rounds_title,
+      current
+        ? [
+            h("p", { class: "act-state", role: "status", text: fmt(S().sel_round_open, { n: current.number }) }),
+            h("p", { class: "muted", text: fmt(S().sel_voters, { n: current.voters }) }),
+            h("p", { class: "act-private" }, h("span", { text: S().sel_live_totals })),
+            totalsList(current, { live: true }),
+            h("div", { class: "act-row" }, action(S().sel_close_round, { type: "close_selection_round" }, { key: "sel:close", cls: "btn--primary" })),
+          ]
+        : [
+            h("p", { class: "act-state", role: "status", text: rounds.length ? (ctx.readonly ? S().sel_between_hint : S().sel_between) : S().sel_no_rounds }),
+            ctx.readonly ? null : pool.length
+              ? h("div", { class: "act-row" },
+                  action(rounds.length ? S().sel_open_again : S().sel_open_round, { type: "open_selection_round" }, { key: "sel:open", cls: "btn--primary" }),
+                  h("span", { class: "muted", text: fmt(pool.length === 1 ? S().sel_open_hint_one : S().sel_open_hint, { n: pool.length }) }))
+              : empty(S().sel_no_stories),
+          ]);
+    parts.push(controls);
+    if (closed.length) {
+      parts.push(section("act--results", S().sel_results_title,
+        [...closed].reverse().map((r) => h("div", { class: "act-round", dataset: { round: String(r.number) } },
+          h("h4", { text: fmt(S().sel_round_totals, { n: r.number, voters: r.voters }) }),
+          totalsList(r)))));
+    }
+    if (!current && pool.length && !ctx.readonly) parts.push(section("act--record", null, recordForm(pool)));
+    parts.push(section("act--pool", fmt(S().sel_pool_n, { n: pool.length }),
+      pool.length ? h("ul", { class: "act-stories" }, pool.map((s) => selectionStory(s, storiesById))) : empty(S().sel_no_stories)));
+    return parts;
+  }
+
+  // A practitioner: read, vote within the allowance, see the totals once the round closes.
+  if (current) {
+    const mine = personal?.my_selection_votes?.[String(current.number)] || [];
+    const left = Math.max(0, allowance - mine.length);
+    parts.push(h("p", { class: "act-voting", role: "status" },
+      h("strong", { text: fmt(S().sel_round_open, { n: current.number }) }), " ",
+      h("span", { class: "act-left", text: left ? fmt(left === 1 ? S().votes_left_one : S().votes_left, { n: left }) : S().sel_used_all })));
+    parts.push(section("act--pool", S().sel_choose_title,
+      h("ul", { class: "act-stories" }, current.stories.map((s) => {
+        const voted = mine.includes(s.id);
+        return selectionStory(s, storiesById,
+          h("div", { class: "act-row act-vote" },
+            voted
+              ? [
+                  h("span", { class: "badge badge--mine" }, icon("check"), h("span", { text: S().sel_your_vote })),
+                  action(S().sel_take_back, { type: "retract_selection_vote", story_id: s.id }, {
+                    key: `sel-unvote:${s.id}`, cls: "btn--small btn--quiet", aria: fmt(S().sel_take_back_named, { title: s.title }),
+                  }),
+                ]
+              : action(S().vote, { type: "cast_selection_vote", story_id: s.id }, {
+                  key: `sel-vote:${s.id}`, cls: "btn--small btn--primary", aria: fmt(S().vote_for, { title: s.title }), disabled: left === 0,
+                })));
+      }))));
+    return parts;
+  }
+  if (lastClosed) {
+    const mine = personal?.my_selection_votes?.[String(lastClosed.number)] || [];
+    parts.push(section("act--results", fmt(S().sel_round_totals, { n: lastClosed.number, voters: lastClosed.voters }),
+      choices.length ? null : h("p", { class: "hint", text: S().sel_between_hint }),
+      totalsList(lastClosed, { mine })));
+  } else if (!choices.length) {
+    parts.push(h("p", { class: "act-voting", text: S().sel_read_hint }));
+  }
+  parts.push(section("act--pool", fmt(S().sel_pool_n, { n: pool.length }),
+    pool.length ? h("ul", { class: "act-stories" }, pool.map((s) => selectionStory(s, storiesById))) : empty(S().sel_no_stories)));
   return parts;
 }
 
@@ -473,7 +725,7 @@ function cardItem(card, phase, state) {
       : !ctx.staff && myVotes
         ? h("p", { class: "act-dots", text: fmt(S().your_votes, { n: myVotes }) })
         : null,
-    ctx.staff && state.clusters.length
+    ctx.staff && !ctx.readonly && state.clusters.length
       ? h("div", { class: "act-row" },
           h("label", { class: "act-inline-label", for: `move-${card.id}`, text: S().cluster }),
           clusterSelect(card, state.clusters, title))
@@ -498,6 +750,7 @@ function cardItem(card, phase, state) {
 }
 
 function clusterSelect(card, clusters, title) {
+  if (ctx.readonly) return null;
   const select = h("select", {
     id: `move-${card.id}`,
     class: "act-input act-input--small",
@@ -538,7 +791,7 @@ export function cards() {
           : null,
         build: (fields) => ({ type: "add_card", fields, anonymous: phase.anonymous_cards ? Boolean(value("card:anon", false)) : false }),
       })));
-  } else {
+  } else if (!ctx.readonly) {
     parts.push(section("act--clusters", S().clusters_title,
       form("cluster", {
         submit: S().create_cluster,
@@ -763,13 +1016,13 @@ export function draft() {
     h("div", { class: "act-draft-head" },
       current.final
         ? h("p", { class: "act-final", role: "status" }, icon("check"), h("strong", { text: S().draft_final }))
-        : h("p", { class: "hint", text: S().draft_hint }),
-      ctx.staff
+        : ctx.readonly ? null : h("p", { class: "hint", text: S().draft_hint }),
+      ctx.staff && !ctx.readonly
         ? action(current.final ? S().reopen_draft : S().mark_final, { type: "set_draft_final", final: !current.final }, {
             key: "final", cls: current.final ? "" : "btn--primary", pressed: current.final,
           })
         : null),
-    h("ol", { class: "act-drafts" }, current.sections.map((sec) => draftSection(current, sec, { final: current.final }))));
+    h("ol", { class: "act-drafts" }, current.sections.map((sec) => draftSection(current, sec, { final: current.final || ctx.readonly }))));
 }
 
 // --- closing feedback ----------------------------------------------------------------------------
@@ -911,6 +1164,8 @@ export function activity() {
       return draft();
     case "feedback":
       return feedback();
+    case "selection":
+      return selection();
     default:
       return null;
   }

@@ -658,11 +658,12 @@ const ACTIVITY_TITLES = {
   discussion: "act_actions",
   draft: "act_draft",
   feedback: "act_feedback",
+  selection: "act_selection",
 };
 
 function renderActivities() {
   activities.setContext({
-    S, me: null, staff: true, view,
+    S, me: null, staff: true, readonly, view,
     personal: null,
     send: (command) => act(command),
     rerender: renderActivities,
@@ -717,6 +718,8 @@ conn.onEvents((envelopes, { resumed }) => {
 conn.onWelcome((you) => {
   readonly = you?.role !== "facilitator";
   root.classList.toggle("console--readonly", readonly);
+  drawn.activity = null; // rebuild the activity with (or without) its controls
+  if (view) renderActivities();
   const note = document.querySelector("[data-live-readonly]");
   if (note) {
     note.textContent = S.readonly;

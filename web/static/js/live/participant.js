@@ -213,7 +213,7 @@ function renderActivity() {
     return;
   }
   activities.setContext({
-    S, me, staff: false, view, personal,
+    S, me, staff: false, readonly: false, view, personal,
     send: (command) => conn.send(command),
     rerender: renderActivity,
     confirm: (options) => confirmDialog({ cancel: S.cancel, ...options }),
