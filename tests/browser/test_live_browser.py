@@ -57,8 +57,15 @@ def facilitator(server: ServerProcess) -> Facilitator:
     return Facilitator(email=email, programme_id=programme_id)
 
 
-def scheduled_exchange(server: ServerProcess, facilitator: Facilitator) -> Exchange:
-    """A scheduled story exchange with the two practitioners invited (they haven't opened their links)."""
+def scheduled_exchange(
+    server: ServerProcess,
+    facilitator: Facilitator,
+    *,
+    template: str = "story-exchange",
+    title: str = "Stories of change across contexts",
+    purpose: str = "Two hours to hear each other's stories of change.",
+) -> Exchange:
+    """A scheduled exchange on `template` with the two practitioners invited (links not yet opened)."""
     client = WebClient(server.url)
     try:
         client.login(facilitator.email)
@@ -66,14 +73,14 @@ def scheduled_exchange(server: ServerProcess, facilitator: Facilitator) -> Excha
         response = client.post(
             f"/programmes/{facilitator.programme_id}/exchanges",
             {
-                "title": "Stories of change across contexts",
-                "purpose": "Two hours to hear each other's stories of change.",
+                "title": title,
+                "purpose": purpose,
                 "start_date": start.date().isoformat(),
                 "start_time": start.strftime("%H:%M"),
                 "timezone": "UTC",
                 "duration_minutes": "120",
                 "language": "en",
-                "template_key": "story-exchange",
+                "template_key": template,
             },
         )
         exchange_id = created_id(response, r"/exchanges/(\d+)")

@@ -10,26 +10,24 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from exchange.timeutil import utcnow
 from tests.browser.test_live_browser import (
     LAPTOP,
-    PRACTITIONERS,
     Exchange,
     Facilitator,
     confirm,
     no_sideways_scroll,
     open_console,
     open_phone,
+    scheduled_exchange,
     watch_errors,
 )
 from tests.support.servers import ServerProcess
-from tests.support.web import PASSWORD, WebClient, created_id, invite_links, seed_staff
+from tests.support.web import PASSWORD, WebClient, created_id, seed_staff
 
 pytestmark = pytest.mark.browser
 
@@ -61,32 +59,13 @@ def team(server: ServerProcess) -> Team:
 
 
 def msc_exchange(server: ServerProcess, facilitator: Facilitator) -> Exchange:
-    client = WebClient(server.url)
-    try:
-        client.login(facilitator.email)
-        start = utcnow() + timedelta(hours=2)
-        response = client.post(
-            f"/programmes/{facilitator.programme_id}/exchanges",
-            {
-                "title": "The most significant change this year",
-                "purpose": "Choose the most significant change, and say why.",
-                "start_date": start.date().isoformat(),
-                "start_time": start.strftime("%H:%M"),
-                "timezone": "UTC",
-                "duration_minutes": "120",
-                "language": "en",
-                "template_key": "most-significant-change",
-            },
-        )
-        exchange_id = created_id(response, r"/exchanges/(\d+)")
-        assert client.post(f"/exchanges/{exchange_id}/status", {"status": "scheduled"}).status_code == 303
-        for name in PRACTITIONERS:
-            assert client.post(f"/exchanges/{exchange_id}/participants", {"name": name}).status_code == 303
-        links = invite_links(client.get(f"/exchanges/{exchange_id}").text)
-        assert len(links) == len(PRACTITIONERS)
-        return Exchange(exchange_id, links)
-    finally:
-        client.close()
+    return scheduled_exchange(
+        server,
+        facilitator,
+        template="most-significant-change",
+        title="The most significant change this year",
+        purpose="Choose the most significant change, and say why.",
+    )
 
 
 def open_lead_console(browser: Browser, server: ServerProcess, email: str, exchange: Exchange, errors: list[str]) -> Page:
