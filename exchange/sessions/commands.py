@@ -256,6 +256,8 @@ Command = Annotated[
         discussion_data.AddAction,
         discussion_data.CompleteAction,
         discussion_data.RemoveAction,
+        discussion_data.NotePoint,
+        discussion_data.RemovePoint,
         draft_data.EditSection,
         draft_data.SetDraftFinal,
         feedback_data.SubmitFeedback,

@@ -233,6 +233,8 @@ Event = Annotated[
         discussion_data.ActionAdded,
         discussion_data.ActionCompleted,
         discussion_data.ActionRemoved,
+        discussion_data.PointNoted,
+        discussion_data.PointRemoved,
         draft_data.SectionEdited,
         draft_data.DraftFinalSet,
         feedback_data.FeedbackSubmitted,

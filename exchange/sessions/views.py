@@ -56,6 +56,7 @@ LIMITS: Mapping[str, int] = MappingProxyType(
         "cluster_name": cards_data.MAX_CLUSTER_NAME,
         "action_what": discussion_data.MAX_ACTION_WHAT,
         "action_who": discussion_data.MAX_ACTION_WHO,
+        "discussion_point": discussion_data.MAX_POINT,
         "section_text": draft_data.MAX_SECTION_TEXT,
         "section_citations": draft_data.MAX_CITATIONS,
         "feedback_text": feedback_data.MAX_FEEDBACK_TEXT,

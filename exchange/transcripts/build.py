@@ -64,6 +64,8 @@ def fold(exchange_id: int, envelopes: Iterable[EventEnvelope]) -> Folded:
         elif isinstance(event, discussion_data.ActionAdded):
             times.setdefault(event.action_id, event.at)
             action_phase.setdefault(event.action_id, state.phase_index)
+        elif isinstance(event, discussion_data.PointNoted):
+            times.setdefault(event.point_id, event.at)
         elif isinstance(event, selection_data.SelectionRecorded):
             times.setdefault(event.choice_id, event.at)
         elif isinstance(event, draft_data.SectionEdited):
@@ -110,6 +112,7 @@ def excluded_ids(state: SessionState) -> frozenset[str]:
     out |= {r.id for r in stories.recalls if r.off_record or (r.story_id is not None and r.story_id in out)}
     out |= {c.id for c in state.cards.cards if c.withdrawn}
     out |= {a.id for a in state.discussion.actions if a.removed}
+    out |= {p.id for p in state.discussion.points if p.removed}
     return frozenset(out)
 
 
@@ -214,6 +217,16 @@ def from_folded(folded: Folded, *, exchange: m.ExchangeMeta, roster: Mapping[str
             )  # fmt: skip
             add("action", action.id, action.author_id, _action_text(action))
         content["actions"] = tuple(actions)
+        points = []
+        for point in state.discussion.points:
+            if point.phase_index != index or point.id in out:
+                continue
+            maker = who(point.participant_id)
+            points.append(
+                m.Point(id=point.id, text=point.text, made_by=maker.label if maker else None, at=folded.times.get(point.id))
+            )
+            add("point", point.id, point.participant_id, point.text)
+        content["points"] = tuple(points)
         selections = []
         for choice in state.selection.choices:
             if choice.phase_index != index or choice.id in out:

@@ -39,7 +39,7 @@ PRIVATE = frozenset(
     }
 )
 #: The field naming the contribution an event is about.
-ITEM_KEYS = ("story_id", "reflection_id", "recall_id", "card_id", "action_id", "item_id")
+ITEM_KEYS = ("story_id", "reflection_id", "recall_id", "card_id", "action_id", "point_id", "item_id")
 PERSON_KEYS = frozenset({"participant_id", "teller_id", "author_id", "editor_id"})
 PERSON_LISTS = frozenset({"order", "released_voters"})
 ANONYMOUS_CARD_EVENTS = frozenset({"card_added", "card_edited", "card_withdrawn"})

@@ -87,6 +87,12 @@ def render(transcript: Transcript) -> str:
                 author = escape(card.author) if card.author else _("anonymous")
                 out.append(f"- {fields} — {author}, " + _("{count} vote(s)").format(count=card.votes))
             out.append("")
+        if phase.points:
+            out += ["### " + _("Points made"), ""]
+            for point in phase.points:
+                maker = f" — {escape(point.made_by)}" if point.made_by else ""
+                out.append(f"- {escape(point.text)}{maker}")
+            out.append("")
         if phase.actions:
             out += ["### " + _("Actions"), ""]
             for action in phase.actions:

@@ -111,6 +111,15 @@ class Action(_Model):
     at: datetime | None
 
 
+class Point(_Model):
+    """A point made in a discussion phase, as the facilitator recorded it publicly (never the private notes)."""
+
+    id: str
+    text: str
+    made_by: str | None  # the maker's label as consent allows; None: not recorded
+    at: datetime | None
+
+
 class Selection(_Model):
     """A recorded selection: the story (or two) chosen, why, and any dissent; never who voted."""
 
@@ -157,6 +166,7 @@ class PhaseSection(_Model):
     recalls: tuple[Recall, ...] = ()
     card_groups: tuple[CardGroup, ...] = ()
     actions: tuple[Action, ...] = ()
+    points: tuple[Point, ...] = ()
     selections: tuple[Selection, ...] = ()
     draft: tuple[DraftSection, ...] = ()
     draft_final: bool | None = None
@@ -168,7 +178,7 @@ class Contribution(_Model):
 
     phase_index: int | None
     phase: str
-    kind: str  # story, reflection, recall, card, action, selection, draft_section
+    kind: str  # story, reflection, recall, card, action, point, selection, draft_section
     item_id: str
     author: str | None
     author_ref: str | None

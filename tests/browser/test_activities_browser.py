@@ -122,6 +122,22 @@ def test_the_grassroots_plan_end_to_end(
     expect(amina.locator(".act-action")).to_contain_text("Done")
     rosa.get_by_role("button", name="Raise hand").tap()
     expect(console.locator(".console-hands__item")).to_have_count(1)
+    # The facilitator keeps a public record of the points made; the phones list them read-only.
+    activity.get_by_label("The point").fill("Fathers listen to other fathers")
+    expect(activity.locator("#f-point-text-count")).to_contain_text("31")
+    activity.get_by_label("Made by (optional)").select_option(label="Amina Wanjiru")
+    activity.get_by_role("button", name="Note point").click()
+    for page in (amina, rosa, console):
+        point = page.locator(".act-point").filter(has_text="Fathers listen to other fathers")
+        expect(point).to_contain_text("made by Amina Wanjiru")
+    expect(rosa.get_by_role("button", name="Note point")).to_have_count(0)
+    expect(rosa.locator(".act-point").get_by_role("button")).to_have_count(0)
+    activity.get_by_label("The point").fill("A point noted by mistake")
+    activity.get_by_role("button", name="Note point").click()
+    expect(amina.locator(".act-point")).to_have_count(2)
+    activity.get_by_role("button", name="Remove “A point noted by mistake”").click()
+    confirm(console, "Remove")
+    expect(amina.locator(".act-point")).to_have_count(1)
     shots(console, amina, artifacts, 5, "discussion")
 
     # 6. Collective problem solving: an anonymous card, dot-voting opened, a vote, the totals revealed.

@@ -134,6 +134,18 @@ def action_removed() -> Session:
     return session
 
 
+def point_noted() -> Session:
+    session = discussing()
+    session.do(FACILITATOR, dd.NotePoint(text="Men can be allies", participant_id=BEA.id))
+    return session
+
+
+def point_removed() -> Session:
+    session = point_noted()
+    session.do(FACILITATOR, dd.RemovePoint(point_id="point-1"))
+    return session
+
+
 def drafting() -> Session:
     session = carded()
     session.do(FACILITATOR, c.GotoPhase(index=DRAFT))
@@ -251,6 +263,15 @@ CASES: list[tuple[str, Setup, c.Actor, typing.Any, Expect]] = [
     ("complete action: practitioner", action_added, AMA, dd.CompleteAction(action_id="action-1"), "forbidden"),
     ("remove action", action_added, FACILITATOR, dd.RemoveAction(action_id="action-1"), ["action_removed"]),
     ("remove a removed action", action_removed, FACILITATOR, dd.RemoveAction(action_id="action-1"), "unknown_action"),
+    ("note point", discussing, FACILITATOR, dd.NotePoint(text="Men can be allies", participant_id=BEA.id), ["point_noted"]),
+    ("note point without a maker", discussing, FACILITATOR, dd.NotePoint(text="Funding is short"), ["point_noted"]),
+    ("note point: practitioner", discussing, AMA, dd.NotePoint(text="Mine"), "forbidden"),
+    ("note point outside a discussion", ideas, FACILITATOR, dd.NotePoint(text="x"), "wrong_phase"),
+    ("note point by a stranger", discussing, FACILITATOR, dd.NotePoint(text="x", participant_id=STRANGER.id), "unknown_participant"),
+    ("remove point", point_noted, FACILITATOR, dd.RemovePoint(point_id="point-1"), ["point_removed"]),
+    ("remove point: practitioner", point_noted, AMA, dd.RemovePoint(point_id="point-1"), "forbidden"),
+    ("remove a removed point", point_removed, FACILITATOR, dd.RemovePoint(point_id="point-1"), "unknown_point"),
+    ("remove an unknown point", discussing, FACILITATOR, dd.RemovePoint(point_id="point-9"), "unknown_point"),
     # draft
     ("edit section", drafting, AMA, dr.EditSection(section=1, base_version=0, text="Stories show it.", citations=("card-1",)), ["section_edited"]),
     ("edit on the latest version", drafted, BEA, dr.EditSection(section=0, base_version=1, text="Girls miss school; boys too."), ["section_edited"]),
@@ -324,6 +345,11 @@ BAD_INPUT = [
     {"type": "add_action", "what": "x", "who": "y", "due": "next week"},
     {"type": "add_action", "what": "x", "who": "y", "due": "2025-02-30"},
     {"type": "add_action", "what": "", "who": "y"},
+    {"type": "note_point", "text": ""},
+    {"type": "note_point", "text": "   "},
+    {"type": "note_point", "text": "x" * (dd.MAX_POINT + 1)},
+    {"type": "note_point", "text": "x", "participant_id": ""},
+    {"type": "remove_point", "point_id": "../x"},
     {"type": "edit_section", "section": 0, "base_version": -1, "text": "x"},
     {"type": "edit_section", "section": 0, "base_version": 0, "text": "x" * (dr.MAX_SECTION_TEXT + 1)},
     {"type": "submit_feedback", "ratings": {"useful": 6}},
@@ -341,3 +367,18 @@ def test_bad_input_is_refused_at_the_boundary(raw: dict[str, typing.Any]) -> Non
     """Empty, oversized or malformed input never becomes a command."""
     with pytest.raises(ValidationError):
         command_adapter.validate_python(raw)
+
+
+def test_points_are_public_with_their_maker() -> None:
+    """Both views list the standing points and who made them; removed points are gone."""
+    from exchange.sessions.views import LIMITS, facilitator_view, participant_view
+
+    session = point_noted()
+    session.do(FACILITATOR, dd.NotePoint(text="Funding is short"))
+    session.do(FACILITATOR, dd.RemovePoint(point_id="point-2"))
+    for view in (facilitator_view(session.state), participant_view(session.state)):
+        assert view["points"] == [
+            {"id": "point-1", "phase_index": DISCUSS, "text": "Men can be allies",
+             "made_by": {"id": BEA.id, "name": session.state.name_of(BEA.id)}},
+        ]  # fmt: skip
+        assert view["limits"]["discussion_point"] == dd.MAX_POINT == LIMITS["discussion_point"]

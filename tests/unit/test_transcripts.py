@@ -30,8 +30,10 @@ from tests.unit.transcript_scenario import (
     META,
     OFF_RECORD,
     PARKED,
+    POINT,
     PRIVATE_NOTE,
     REDACTED,
+    REMOVED_POINT,
     ROSTER,
     WITHDRAWN,
     scripted,
@@ -90,7 +92,7 @@ def test_anonymous_labels_are_stable_across_consent_changes() -> None:
 @pytest.mark.parametrize("fmt", ["md", "html", "json", "csv"])
 def test_private_things_never_appear(fmt: str) -> None:
     text = OUT[fmt]
-    for secret in (OFF_RECORD, PRIVATE_NOTE, PARKED, LISTENING, FEEDBACK_TEXT, WITHDRAWN, REDACTED, "Good pace"):
+    for secret in (OFF_RECORD, PRIVATE_NOTE, PARKED, LISTENING, FEEDBACK_TEXT, WITHDRAWN, REDACTED, REMOVED_POINT, "Good pace"):
         assert secret not in text, (fmt, secret)
     assert ANON_CARD in text  # the card is shown ...
 
@@ -255,3 +257,22 @@ def test_recorded_selection_in_every_format_and_voters_never() -> None:
         if fmt != "json":
             assert "voter" not in text, fmt
         assert "Che Zhou" not in text and "Beatriz Silva" not in text, fmt
+
+
+@pytest.mark.parametrize("fmt", ["md", "html", "json", "csv"])
+def test_points_made_in_every_format_with_their_maker_as_consent_allows(fmt: str) -> None:
+    """The public points of a discussion phase appear everywhere, the maker labelled as for authors."""
+    phase = next(p for p in TRANSCRIPT.phases if p.kind == "discussion")
+    assert [(p.text, p.made_by) for p in phase.points] == [(POINT, "Participant 3")]
+    text = OUT[fmt]
+    assert POINT in text, fmt
+    if fmt == "csv":
+        row = next(r for r in csv.reader(io.StringIO(text)) if POINT in r)
+        assert row[3] == "point" and row[4] == "Participant 3"
+    elif fmt == "json":
+        body = json.loads(text)
+        noted = [e["event"] for e in body["events"] if e["event"]["type"] == "point_noted"]
+        assert [e["participant_id"] for e in noted] == ["participant-3"]  # the id is mapped; the removed point is gone
+        assert not [e for e in body["events"] if e["event"]["type"] == "point_removed"]
+    else:
+        assert "Participant 3" in text

@@ -30,6 +30,8 @@ FEEDBACK_TEXT = "Individual feedback answer from Ama"
 ANON_CARD = "The anonymous midwives network"
 WITHDRAWN = "A story I took back"
 REDACTED = "Names the survivor's village"
+POINT = "Savings groups gave women a voice"
+REMOVED_POINT = "A point noted by mistake"
 
 META = ExchangeMeta(
     id=7,
@@ -104,6 +106,9 @@ def scripted() -> Session:
     s.do(BEA, dd.AddAction(what="Share the well toolkit", who="Ama", due="2025-04-01"))
     s.do(FACILITATOR, dd.AddAction(what="Book the next call", who="Farida"))
     s.do(FACILITATOR, dd.CompleteAction(action_id="action-2"))
+    s.do(FACILITATOR, dd.NotePoint(text=POINT, participant_id=CHE.id))
+    s.do(FACILITATOR, dd.NotePoint(text=REMOVED_POINT))
+    s.do(FACILITATOR, dd.RemovePoint(point_id="point-2"))
     s.wait(600)
     s.do(FACILITATOR, c.NextPhase())  # draft
     s.do(AMA, dr.EditSection(section=0, base_version=0, text="Communities lead change."))

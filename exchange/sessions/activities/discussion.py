@@ -1,7 +1,9 @@
 """The action list of a discussion: anyone adds (what, who, by when); the facilitator ticks off or removes.
 
-The list runs across the whole exchange, so any phase may add to it. The facilitator's notes on
-points made live in notes.py (private); the hand queue is hands.py.
+The list runs across the whole exchange, so any phase may add to it. The points made are a public
+record the facilitator keeps in discussion phases (who made each, if given); everyone sees them and
+they go into the transcript. The facilitator's private notes live in notes.py (never exported); the
+hand queue is hands.py.
 """
 
 from __future__ import annotations
@@ -18,19 +20,27 @@ from exchange.sessions.activities.base import (
     Decision,
     Rejected,
     Rule,
+    check_kind,
     too_many,
 )
 from exchange.sessions.activities.discussion_data import (
     MAX_ACTIONS,
+    MAX_POINTS,
     Action,
     ActionAdded,
     ActionCompleted,
     ActionRemoved,
     AddAction,
     CompleteAction,
+    NotePoint,
+    Point,
+    PointNoted,
+    PointRemoved,
     RemoveAction,
+    RemovePoint,
 )
 from exchange.sessions.activities.fields import item_id
+from exchange.prompts.models import ActivityKind
 from exchange.sessions.commands import Actor
 from exchange.sessions.state import SessionState
 
@@ -71,6 +81,37 @@ def remove_action(state: SessionState, command: RemoveAction, actor: Actor, now:
     return [ActionRemoved(action_id=action.id)]
 
 
+POINT_KINDS = frozenset({ActivityKind.DISCUSSION})
+
+
+def note_point(state: SessionState, command: NotePoint, actor: Actor, now: datetime) -> Decision:
+    """Record, for everyone, a point made in the running discussion phase."""
+    refusal = check_kind(state, POINT_KINDS, _("Points are recorded in a discussion phase."))
+    if refusal is not None:
+        return refusal
+    if command.participant_id is not None and state.member(command.participant_id) is None:
+        return Rejected("unknown_participant", _("That person hasn't joined."))
+    points = state.discussion.points
+    if (refusal := too_many(len(points), MAX_POINTS)) is not None:
+        return refusal
+    assert state.phase_index is not None  # a phase is running: check_kind saw it
+    noted = PointNoted(
+        point_id=item_id("point", len(points) + 1),
+        phase_index=state.phase_index,
+        text=command.text,
+        participant_id=command.participant_id,
+        at=now,
+    )
+    return [noted]
+
+
+def remove_point(state: SessionState, command: RemovePoint, actor: Actor, now: datetime) -> Decision:
+    point = next((p for p in state.discussion.points if p.id == command.point_id), None)
+    if point is None or point.removed:
+        return Rejected("unknown_point", _("There is no such point."))
+    return [PointRemoved(point_id=point.id)]
+
+
 def _changed(state: SessionState, action_id: str, **changes: object) -> SessionState:
     actions = tuple(
         dataclasses.replace(a, **changes) if a.id == action_id else a for a in state.discussion.actions
@@ -92,26 +133,54 @@ def _removed(state: SessionState, event: ActionRemoved) -> SessionState:
     return _changed(state, event.action_id, removed=True)
 
 
+def _with_points(state: SessionState, points: tuple[Point, ...]) -> SessionState:
+    return dataclasses.replace(state, discussion=dataclasses.replace(state.discussion, points=points))
+
+
+def _point_noted(state: SessionState, event: PointNoted) -> SessionState:
+    point = Point(event.point_id, event.phase_index, event.text, event.participant_id)
+    return _with_points(state, (*state.discussion.points, point))
+
+
+def _point_removed(state: SessionState, event: PointRemoved) -> SessionState:
+    points = tuple(
+        dataclasses.replace(p, removed=True) if p.id == event.point_id else p for p in state.discussion.points
+    )
+    return _with_points(state, points)
+
+
 RULES: dict[str, Rule] = {
     "add_action": Rule(PEOPLE, add_action),
     "complete_action": Rule(FACILITATOR_ONLY, complete_action),
     "remove_action": Rule(FACILITATOR_ONLY, remove_action),
+    "note_point": Rule(FACILITATOR_ONLY, note_point),
+    "remove_point": Rule(FACILITATOR_ONLY, remove_point),
 }
 
 APPLIERS: dict[type, Applier] = {
     ActionAdded: _added,
     ActionCompleted: _completed,
     ActionRemoved: _removed,
+    PointNoted: _point_noted,
+    PointRemoved: _point_removed,
 }
 
 
 def view(state: SessionState) -> JSON:
-    """The standing actions (the same for everyone)."""
-    return {
-        "actions": [
-            {"id": a.id, "what": a.what, "who": a.who, "due": a.due, "done": a.done,
-             "added_by": {"id": a.author_id, "name": state.name_of(a.author_id)}}
-            for a in state.discussion.actions
-            if not a.removed
-        ]  # fmt: skip
-    }
+    """The standing actions and the points made (the same for everyone)."""
+    actions = [
+        {"id": a.id, "what": a.what, "who": a.who, "due": a.due, "done": a.done,
+         "added_by": {"id": a.author_id, "name": state.name_of(a.author_id)}}
+        for a in state.discussion.actions
+        if not a.removed
+    ]  # fmt: skip
+    points = [
+        {"id": p.id, "phase_index": p.phase_index, "text": p.text, "made_by": _maker(state, p.participant_id)}
+        for p in state.discussion.points
+        if not p.removed
+    ]
+    return {"actions": actions, "points": points}
+
+
+def _maker(state: SessionState, participant_id: str | None) -> JSON | None:
+    return None if participant_id is None else {"id": participant_id, "name": state.name_of(participant_id)}

@@ -1,4 +1,4 @@
-"""The discussion's action list: what, who, by when (data only)."""
+"""The discussion's action list (what, who, by when) and public record of points made (data only)."""
 
 from __future__ import annotations
 
@@ -6,13 +6,15 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from exchange.sessions.activities.fields import ItemId, PersonId, text
 
 MAX_ACTION_WHAT = 300
 MAX_ACTION_WHO = 80
 MAX_ACTIONS = 300
+MAX_POINT = 500
+MAX_POINTS = 500
 
 
 def _iso_date(value: str) -> str:
@@ -28,6 +30,7 @@ def _iso_date(value: str) -> str:
 
 ActionWhat = text(MAX_ACTION_WHAT)
 ActionWho = text(MAX_ACTION_WHO)
+PointText = text(MAX_POINT)
 DueDate = Annotated[str, AfterValidator(_iso_date)]
 
 
@@ -78,8 +81,35 @@ class ActionRemoved(_Message):
     action_id: ItemId
 
 
-COMMANDS = (AddAction, CompleteAction, RemoveAction)
-EVENTS = (ActionAdded, ActionCompleted, ActionRemoved)
+class NotePoint(_Message):
+    """The facilitator records, for everyone, a point made in a discussion phase (and, optionally, who made it)."""
+
+    type: Literal["note_point"] = "note_point"
+    text: PointText
+    participant_id: PersonId | None = None
+
+
+class RemovePoint(_Message):
+    type: Literal["remove_point"] = "remove_point"
+    point_id: ItemId
+
+
+class PointNoted(_Message):
+    type: Literal["point_noted"] = "point_noted"
+    point_id: ItemId
+    phase_index: int = Field(ge=0)
+    text: PointText
+    participant_id: PersonId | None = None
+    at: AwareDatetime
+
+
+class PointRemoved(_Message):
+    type: Literal["point_removed"] = "point_removed"
+    point_id: ItemId
+
+
+COMMANDS = (AddAction, CompleteAction, RemoveAction, NotePoint, RemovePoint)
+EVENTS = (ActionAdded, ActionCompleted, ActionRemoved, PointNoted, PointRemoved)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,5 +124,17 @@ class Action:
 
 
 @dataclass(frozen=True, slots=True)
+class Point:
+    """A point made in a discussion phase, recorded publicly by the facilitator."""
+
+    id: str
+    phase_index: int
+    text: str
+    participant_id: str | None
+    removed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class DiscussionState:
     actions: tuple[Action, ...] = ()  # removed ones stay, flagged, so ids are never reused
+    points: tuple[Point, ...] = ()  # likewise

@@ -22,7 +22,7 @@ from exchange.sessions.state import SessionState
 
 
 def contribution_ids(state: SessionState) -> frozenset[str]:
-    """Every id a lead may redact: stories, reflections, recalls, cards and actions."""
+    """Every id a lead may redact: stories, reflections, recalls, cards, actions and points made."""
     stories = state.stories
     return frozenset(
         [s.id for s in stories.stories]
@@ -30,6 +30,7 @@ def contribution_ids(state: SessionState) -> frozenset[str]:
         + [r.id for r in stories.recalls]
         + [c.id for c in state.cards.cards]
         + [a.id for a in state.discussion.actions]
+        + [p.id for p in state.discussion.points]
     )
 
 

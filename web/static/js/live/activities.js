@@ -1,4 +1,4 @@
-// The content of each phase (agreements, stories, cards and votes, actions, the shared draft,
+// The content of each phase (agreements, stories, cards and votes, points made and actions, the shared draft,
 // feedback, the facilitator's notes), shared by the practitioner's page and the console.
 //
 // Regions are rebuilt from the view whenever it changes, so what people type is kept here (by a
@@ -884,6 +884,53 @@ export function actions() {
       textField({ key: "action:due", label: S().action_due, type: "date" }))));
 }
 
+// --- points made (discussion; public, unlike the facilitator's private notes) --------------------
+
+export function points() {
+  const { view } = ctx;
+  const limits = view.limits;
+  const list = view.points || [];
+  const roster = view.roster || [];
+  const byKey = "point:by";
+  let by = null;
+  if (ctx.staff && !ctx.readonly) {
+    by = h("select", {
+      id: "f-point-by", class: "act-input", "data-focus-key": byKey,
+      on: { change: (event) => inputs.set(byKey, event.target.value) },
+    }, h("option", { value: "", text: S().point_by_none }), roster.map((m) => h("option", { value: m.id, text: m.name })));
+    by.value = String(value(byKey, ""));
+  }
+  return section("act--points", S().points_title,
+    ctx.staff ? h("p", { class: "hint", text: S().points_hint }) : null,
+    list.length
+      ? h("ul", { class: "act-points" }, list.map((p) =>
+          h("li", { class: "act-point", dataset: { point: p.id } },
+            h("div", { class: "act-point__main" },
+              h("span", { class: "act-point__text", text: p.text }),
+              p.made_by ? h("span", { class: "muted act-point__by", text: fmt(S().point_made_by, { name: p.made_by.name }) }) : null),
+            ctx.staff
+              ? h("div", { class: "act-row" },
+                  action(S().remove, { type: "remove_point", point_id: p.id }, {
+                    key: `remove-point:${p.id}`, cls: "btn--small btn--quiet", aria: fmt(S().remove_named, { what: p.text }),
+                    confirm: { title: S().remove_point_title, message: p.text, confirm: S().remove, danger: true },
+                  }))
+              : null)))
+      : empty(S().no_points),
+    ctx.staff
+      ? form("point", {
+          title: S().note_point_title,
+          submit: S().note_point,
+          clear: ["point:text", byKey],
+          build: () => {
+            const text = String(value("point:text")).trim();
+            return text ? { type: "note_point", text, participant_id: value(byKey, "") || null } : null;
+          },
+        },
+        textField({ key: "point:text", label: S().point_text, max: limits.discussion_point, rows: 2, required: true }),
+        h("div", { class: "field act-field" }, h("label", { for: "f-point-by", text: S().point_by }), by))
+      : null);
+}
+
 // --- the shared draft ----------------------------------------------------------------------------
 
 function citationOptions() {
@@ -1159,7 +1206,7 @@ export function activity() {
     case "cards":
       return cards();
     case "discussion":
-      return actions();
+      return [points(), actions()];
     case "draft":
       return draft();
     case "feedback":
