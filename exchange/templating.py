@@ -35,7 +35,13 @@ def human_time(moment: datetime, tz_name: str) -> str:
     return f"{local:%A} {local.day} {local:%B %Y, %H:%M} ({tz_name})"
 
 
+def merged(base: dict[str, object], extra: dict[str, object]) -> dict[str, object]:
+    """A page's own strings over the shared ones (Jinja has no ** in dict literals)."""
+    return {**base, **extra}
+
+
 templates.env.filters["in_zone"] = in_zone
+templates.env.filters["merged"] = merged
 templates.env.filters["human_time"] = human_time
 
 
