@@ -30,9 +30,14 @@ class Broker(Protocol):
     @property
     def healthy(self) -> bool: ...
 
+    #: True when other processes may append to the same exchanges (and must be told about ours).
+    shared: bool
+
 
 class MemoryBroker:
     """Fan-out inside one process. Queues are bounded; a full one drops (the log fills the gap)."""
+
+    shared = False  # one process, one hub per exchange: nobody else appends
 
     def __init__(self) -> None:
         self._subscribers: dict[int, set[asyncio.Queue[bytes]]] = defaultdict(set)

@@ -22,7 +22,6 @@ from datetime import datetime
 from exchange.i18n import _
 from exchange.logs import current_exchange
 from exchange.sessions import protocol
-from exchange.sessions.broker import MemoryBroker
 from exchange.sessions.commands import Actor, Command, Role, Tick
 from exchange.sessions.events import EventEnvelope
 from exchange.sessions.machine import Rejected, apply_envelope, decide, envelop, next_deadline, rebuild
@@ -261,6 +260,8 @@ class Hub:
     # --- other instances ----------------------------------------------------------------------
 
     async def _publish(self, envelopes: list[EventEnvelope]) -> None:
+        if not self.broker.shared:
+            return  # only this hub serves the exchange: telling ourselves costs an encode and a decode
         envelopes_json = [envelope.model_dump(mode="json") for envelope in envelopes]
         message = json.dumps({"kind": "events", "envelopes": envelopes_json}).encode()
         try:
@@ -279,7 +280,7 @@ class Hub:
                     if not self.broker.healthy:  # pub/sub is down: read new events from the log instead
                         async with self._lock:
                             await self._catch_up()
-                    elif self.connections and loop.time() >= next_check:
+                    elif self.broker.shared and self.connections and loop.time() >= next_check:
                         next_check = loop.time() + SAFETY_POLL_SECONDS
                         if await self.store.last_seq(self.exchange_id) > self.state.last_seq:
                             async with self._lock:
@@ -317,8 +318,8 @@ class Hub:
 
     async def _behind(self) -> bool:
         """Does the log hold events this hub hasn't applied? Only others can have written them."""
-        if isinstance(self.broker, MemoryBroker):
-            return False  # one process, one hub per exchange: nobody else writes
+        if not self.broker.shared:
+            return False  # nobody else writes
         return await self.store.last_seq(self.exchange_id) > self.state.last_seq
 
     async def _catch_up(self) -> None:
@@ -426,6 +427,8 @@ class Hub:
             connection.offer(frame)
 
     async def _publish_presence(self) -> None:
+        if not self.broker.shared:
+            return
         message = json.dumps({"kind": "presence", "instance": self.instance, "online": list(self._local_online)})
         with contextlib.suppress(Exception):  # presence is a courtesy; events never depend on it
             await self.broker.publish(self.exchange_id, message.encode())

@@ -28,6 +28,8 @@ RESYNC = b""  # "you may have missed something: read the log"
 class RedisBroker:
     """Cross-instance fan-out through Redis, with the database as the fallback when Redis is down."""
 
+    shared = True
+
     def __init__(self, url: str, *, prefix: str = "story-exchange") -> None:
         self.url = url
         self.prefix = prefix
