@@ -27,7 +27,7 @@ class Cmd:
     high_at_send: int = 0  # the sender's seq when it sent: an ack at or below it changed nothing
     t_reply: int = 0
     reply_seq: int | None = None
-    status: str | None = None  # "ack" | "rejected" | None (no reply: lost)
+    status: str | None = None  # "ack" | "rejected" | "dropped" (its socket was) | None (no reply: lost)
     code: str | None = None
 
 
@@ -77,6 +77,9 @@ def analyse(tracks: list[Track], commands: list[Cmd], window: Window, anomalies:
         if cmd.status is None:
             counts["no_reply"] += 1
             problems.append(f"exchange {cmd.exchange}: {cmd.kind} from {cmd.role} got no ack")
+            continue
+        if cmd.status == "dropped":
+            counts["dropped_with_socket"] += 1
             continue
         if cmd.status == "rejected":
             if measured:

@@ -32,6 +32,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from bench.analysis import Cmd, Track, Window, analyse
 from bench.common import (
     machine_busy_seconds,
+    machine_softirq_seconds,
     percentile,
     proc_cpu_seconds,
     proc_rss_bytes,
@@ -69,6 +70,7 @@ class Socket:
         self.reader: asyncio.Task[None] | None = None
         self.pending: dict[str, tuple[Cmd, asyncio.Future[Cmd] | None]] = {}
         self.expect_close = False
+        self.redialing = False
         self.synced: asyncio.Future[int] | None = None
 
     async def open(self, *, resume: bool) -> int:
@@ -134,7 +136,7 @@ class Socket:
                     if future is not None and not future.done():
                         future.set_result(cmd)
                 elif kind == "snapshot":
-                    if self.high >= 0 and gen.resuming:
+                    if self.high >= 0 and (gen.resuming or self.redialing):
                         gen.anomaly(
                             self,
                             f"a snapshot instead of the missing events after {self.high}",
@@ -149,10 +151,34 @@ class Socket:
         except websockets.ConnectionClosed:
             pass
         finally:
-            if not self.expect_close:
-                gen.anomaly(self, f"socket closed by the server (code {ws.close_code})")
-                if self.synced is not None and not self.synced.done():
-                    self.synced.set_exception(ConnectionError(f"closed with {ws.close_code}"))
+            if not self.expect_close and ws is self.ws:
+                self._dropped(ws.close_code)
+
+    def _dropped(self, code: int | None) -> None:
+        """The server closed this socket: like the real page, redial and resume from the last seq."""
+        gen = self.gen
+        gen.counters["server_drops"] += 1
+        gen.drop_codes[str(code)] = gen.drop_codes.get(str(code), 0) + 1
+        for cmd, future in self.pending.values():
+            cmd.status = "dropped"  # a real page would resend it under the same id
+            if future is not None and not future.done():
+                future.set_exception(ConnectionError("socket dropped"))
+        self.pending.clear()
+        if self.synced is not None and not self.synced.done():
+            self.synced.set_exception(ConnectionError(f"closed with {code}"))
+            return
+        if not gen.stop_redials:
+            gen.redials.append(asyncio.create_task(self._redial()))
+
+    async def _redial(self) -> None:
+        await asyncio.sleep(random.uniform(0.2, 1.0))
+        self.redialing = True
+        try:
+            await self.open(resume=True)
+        except (ConnectionError, *CONNECT_ERRORS) as exc:
+            self.gen.anomaly(self, f"could not redial after a drop: {exc!r}")
+        finally:
+            self.redialing = False
 
     def _events(self, frame: dict[str, Any], t: int, size: int) -> None:
         seq = frame["seq"]
@@ -191,7 +217,12 @@ class Socket:
         assert self.ws is not None
         cmd.high_at_send = self.high
         cmd.t_send = now()
-        await self.ws.send(text)
+        try:
+            await self.ws.send(text)
+        except websockets.ConnectionClosed:
+            self.pending.pop(command_id, None)
+            cmd.status = "dropped"
+            raise
         if future is not None:
             return await asyncio.wait_for(future, 60)
         return cmd
@@ -206,7 +237,11 @@ class Generator:
             "connect_retries": 0,
             "skipped_busy": 0,
             "skipped_nothing": 0,
+            "server_drops": 0,
         }
+        self.drop_codes: dict[str, int] = {}
+        self.redials: list[asyncio.Task[None]] = []
+        self.stop_redials = False
         self.commands: list[Cmd] = []
         self.anomalies: list[str] = []
         self.anomaly_count = 0
@@ -377,7 +412,11 @@ class Generator:
         times: list[int] = []
         sizes: list[int] = []
         self.resuming = True
+        budget_ends = time.monotonic() + self.spec.get("resume_budget", 60.0)
         for i in range(count):
+            if time.monotonic() > budget_ends:  # an overloaded server: keep what was measured, move on
+                self.log(f"resume samples cut short after {i}: over the time budget")
+                break
             group = groups[i % len(groups)]
             template = group[1 + (i // len(groups)) % (len(group) - 1)]
             probe = Socket(self, template.exchange, "p", template.url, template.cookie)
@@ -450,19 +489,21 @@ class Generator:
         await asyncio.sleep(spec["warmup"])
         lag.clear()
         self.schedule_lag.clear()
-        cpu0, self0, busy0, t0 = (
+        cpu0, self0, busy0, irq0, t0 = (
             self.server_cpu(),
             self_cpu_seconds(),
             machine_busy_seconds(),
+            machine_softirq_seconds(),
             now(),
         )
         if spec.get("profile_marker"):
             self.log("MEASURE-START")
         await asyncio.sleep(spec["duration"])
-        cpu1, self1, busy1, t1 = (
+        cpu1, self1, busy1, irq1, t1 = (
             self.server_cpu(),
             self_cpu_seconds(),
             machine_busy_seconds(),
+            machine_softirq_seconds(),
             now(),
         )
         result["rss_under_load"] = self.server_rss()
@@ -474,6 +515,7 @@ class Generator:
         for task in drivers:
             task.cancel()
         await asyncio.gather(*drivers, return_exceptions=True)
+        await asyncio.gather(*self.redials, return_exceptions=True)  # dropped sockets resume first
         result["drained"] = await self.quiesce(timeout=spec.get("drain_timeout", 30))
         if not result["drained"]:
             self.anomalies.append("sockets did not converge on the same seq after the load stopped")
@@ -485,6 +527,8 @@ class Generator:
                 self.anomalies.append("sockets did not converge after the reconnect storm")
                 self.anomaly_count += 1
         lag_task.cancel()
+        self.stop_redials = True
+        await asyncio.gather(*self.redials, return_exceptions=True)
         await self.close_all()
         analysed = analyse([s.track for s in self.sockets], self.commands, window, [])
         wall = (t1 - t0) / 1e9
@@ -497,6 +541,7 @@ class Generator:
             server_cpu_us_per_delivery=round(cpu * 1e6 / analysed["deliveries"], 2) if analysed["deliveries"] else None,
             loadgen_cpu_cores=round((self1 - self0) / wall, 3),
             machine_busy_cores=round((busy1 - busy0) / wall, 3),
+            softirq_cores=round((irq1 - irq0) / wall, 3),
             other_processes_cores=round(((busy1 - busy0) - cpu - (self1 - self0)) / wall, 3),
             loadgen_loop_lag_ms={
                 "p50": round(percentile(lag_in_window, 50) / 1e6, 3) if lag_in_window else None,
@@ -508,6 +553,7 @@ class Generator:
                 "p99": round(percentile(schedule_in_window, 99) / 1e6, 3) if schedule_in_window else None,
             },
             counters=self.counters,
+            server_drop_codes=self.drop_codes,
             anomaly_count=self.anomaly_count,
             anomalies=self.anomalies[:50],
         )

@@ -52,9 +52,16 @@ def _load_row(point: dict[str, Any]) -> str:
         _fmt(load.get("server_cpu_us_per_delivery"), 0),
         _fmt(load.get("loadgen_cpu_cores"), 2),
         _fmt(load.get("other_processes_cores"), 2),
-        "**FAILED**" if point.get("failed") else "ok",
+        _events_cell(point),
     ]
     return "| " + " | ".join(str(c) for c in cells) + " |"
+
+
+def _events_cell(point: dict[str, Any]) -> str:
+    if point.get("failed"):
+        return "**FAILED**"
+    drops = _get(point, "load", "counters", "server_drops")
+    return f"ok ({drops} sockets dropped by the server, resumed)" if drops else "ok"
 
 
 LOAD_HEADER = (
@@ -122,7 +129,7 @@ def _sweep_section(sweep: dict[str, Any]) -> list[str]:
     lines = [
         f"## Sweep: E stepped up until p99 > {sweep['limit_ms']:g} ms",
         "",
-        LOAD_HEADER,
+        *LOAD_HEADER.split("\n"),
     ]
     capacities = {}
     for target, data in sweep["targets"].items():
@@ -275,7 +282,7 @@ def write_report(results: dict[str, Any], out: Path, *, json_name: str) -> Path:
         "",
     ]
     if not sweep:
-        lines += ["## Load", "", LOAD_HEADER, *(_load_row(p) for p in points), ""]
+        lines += ["## Load", "", *LOAD_HEADER.split("\n"), *(_load_row(p) for p in points), ""]
     else:
         lines += _sweep_section(sweep)
     if has_plot:
