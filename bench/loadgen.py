@@ -522,7 +522,10 @@ class Generator:
             self.anomaly_count += 1
         if spec.get("storm"):
             self.log("reconnect storm")
-            result["storm"] = await self.storm()
+            try:
+                result["storm"] = await asyncio.wait_for(self.storm(), spec.get("storm_budget", 180.0))
+            except TimeoutError:
+                result["storm"] = {"clients": len(self.sockets), "converged": False, "timed_out": True}
             if not result["storm"]["converged"]:
                 self.anomalies.append("sockets did not converge after the reconnect storm")
                 self.anomaly_count += 1
