@@ -14,6 +14,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import Receive, Scope, Send
 
 from exchange.accounts.views import router as accounts_router
 from exchange.auth import CookieSigner, SecurityMiddleware
@@ -26,7 +27,7 @@ from exchange.sessions.broker import broker_for
 from exchange.sessions.pages import router as session_pages_router
 from exchange.sessions.registry import HubRegistry
 from exchange.sessions.store import EventStore
-from exchange.sessions.ws import router as session_ws_router
+from exchange.sessions.ws import PATH as LIVE_SOCKET_PATH, live_socket
 from exchange.settings import Settings, get_settings, resolve_secret
 from exchange.transcripts.views import router as transcripts_router
 from exchange.templating import WEB_DIR, render
@@ -39,6 +40,20 @@ _ERROR_TITLES = {
     409: "That can't be done right now.",
     422: "Some of what was sent isn't valid.",
 }
+
+
+class ExchangeApp(FastAPI):
+    """The app, with the live sockets served before the middleware that is there for pages.
+
+    Thousands of live sockets stay open at once; each middleware layer would hold a coroutine per
+    socket and wrap every frame sent. The live handler checks Origin, cookie and role itself.
+    """
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket" and (match := LIVE_SOCKET_PATH.fullmatch(scope["path"])):
+            await live_socket(self, scope, receive, send, int(match[1]))
+            return
+        await super().__call__(scope, receive, send)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -63,7 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await store.close()
             app.state.engine.dispose()
 
-    app = FastAPI(title="Story Exchange", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
+    app = ExchangeApp(title="Story Exchange", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
     app.state.settings = settings
     app.state.signer = CookieSigner(resolve_secret(settings))
     app.add_middleware(SecurityMiddleware, secure_cookies=settings.secure_cookies)
@@ -72,7 +87,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(programmes_router)
     app.include_router(lobby_router)
     app.include_router(session_pages_router)
-    app.include_router(session_ws_router)
     app.include_router(transcripts_router)
 
     @app.get("/healthz", include_in_schema=False)

@@ -16,13 +16,14 @@ import random
 import logging
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from exchange.i18n import _
 from exchange.logs import current_exchange
 from exchange.sessions import protocol
 from exchange.sessions.commands import Actor, Command, Role, Tick
+from exchange.sessions.connection import Connection
 from exchange.sessions.events import EventEnvelope
 from exchange.sessions.machine import Rejected, apply_envelope, decide, envelop, next_deadline, rebuild
 from exchange.sessions.state import SessionState
@@ -47,8 +48,6 @@ RESUME_WINDOW = 1000  # a client further behind than this gets a snapshot instea
 RECENT = 1024  # envelopes kept in memory to resume clients without reading the log
 MAX_BATCH = 64
 RETRY_SECONDS = 10.0  # how long to keep losing seq races to other instances before giving up
-STAFF_ROLES = frozenset({Role.FACILITATOR, Role.LEAD})
-TOO_SLOW = 1013  # close code for a socket whose outbound queue overflowed: "try again later"
 
 
 @dataclass(frozen=True)
@@ -60,41 +59,6 @@ class Accepted:
 
 
 Outcome = Accepted | Rejected
-
-
-@dataclass(eq=False)
-class Connection:
-    """One socket's place in a hub: who it is and its bounded outbound queue."""
-
-    actor: Actor
-    queue_size: int
-    queue: asyncio.Queue[str | None] = field(init=False)
-    close_code: int | None = None
-    #: The task writing to the socket; cancelled on close, since a slow reader blocks it in send.
-    sender: asyncio.Task[None] | None = None
-
-    def __post_init__(self) -> None:
-        self.queue = asyncio.Queue(maxsize=self.queue_size)
-
-    @property
-    def staff(self) -> bool:
-        return self.actor.role in STAFF_ROLES
-
-    def close(self, code: int) -> None:
-        """Stop sending and close the socket with this code; the client resumes by seq."""
-        if self.close_code is None:
-            self.close_code = code
-            if self.sender is not None:
-                self.sender.cancel()  # it may be stuck writing to a reader that stopped reading
-
-    def offer(self, frame: str) -> None:
-        """Queue a frame; a reader that fell this far behind is cut off rather than waited for."""
-        if self.close_code is not None:
-            return
-        try:
-            self.queue.put_nowait(frame)
-        except asyncio.QueueFull:
-            self.close(TOO_SLOW)
 
 
 @dataclass

@@ -1,21 +1,24 @@
-"""The live session's websocket: authenticate the handshake, resume, then a receiver and a sender.
+"""The live session's websocket, as a plain ASGI handler: authenticate, resume, then read commands.
 
-Everything a client sends is validated; a bad frame gets an error frame and changes nothing. Each
-socket has a bounded outbound queue: a client that stops reading is cut off (close 1013), not
-waited for, and resumes by seq when it reconnects.
+It bypasses the page middleware and routing (`exchange.app.ExchangeApp` hands it the scope): with
+thousands of sockets open, each layer costs memory per socket and a call per frame. It does its own
+checks: the Origin, the cookie, the role. Everything a client sends is validated; a bad frame gets
+an error frame and changes nothing. Writes go through the socket's `Connection`, which cuts off a
+reader that stops reading (close 1013) rather than waiting for it.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
+import re
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from sqlmodel import Session
-from starlette.websockets import WebSocketState
+from starlette.requests import cookie_parser
+from starlette.types import Receive, Scope, Send
 
 from exchange.accounts.service import user_for_session
 from exchange.auth import STAFF_COOKIE, participant_cookie_name
@@ -25,18 +28,17 @@ from exchange.programmes.models import Exchange, ExchangeStatus, Participant, Pr
 from exchange.prompts.models import PhasePlan
 from exchange.sessions import protocol
 from exchange.sessions.commands import Actor, Join, Role, StartExchange
-from exchange.sessions.hub import Accepted, Connection, Hub
+from exchange.sessions.connection import Connection
+from exchange.sessions.hub import Accepted, Hub
 from exchange.sessions.machine import Rejected
 from exchange.sessions.registry import HubRegistry
 from exchange.timeutil import utcnow
 
 log = logging.getLogger(__name__)
-router = APIRouter()
 
+PATH = re.compile(r"/e/([0-9]{1,18})/ws")
 HELLO_TIMEOUT = 10.0
 POLICY_VIOLATION = 1008
-GOING_AWAY = 1001
-CLOSE_TIMEOUT = 2.0
 
 
 @dataclass(frozen=True)
@@ -45,26 +47,40 @@ class _Who:
     participant: Participant | None
 
 
-def _origin_allowed(websocket: WebSocket, public_url: str) -> bool:
+@dataclass(frozen=True)
+class _Handshake:
+    """What the handshake says about the client: its headers and cookies."""
+
+    headers: dict[str, str]
+    cookies: dict[str, str]
+
+    @classmethod
+    def of(cls, scope: Scope) -> _Handshake:
+        headers: dict[str, str] = {}
+        for name, value in scope["headers"]:
+            headers.setdefault(name.decode("latin-1"), value.decode("latin-1"))
+        return cls(headers, cookie_parser(headers.get("cookie", "")))
+
+
+def _origin_allowed(handshake: _Handshake, public_url: str) -> bool:
     """Browsers always send Origin; it must be this site. Non-browser clients send none."""
-    origin = websocket.headers.get("origin")
+    origin = handshake.headers.get("origin")
     if origin is None:
         return True
     parsed = urlsplit(origin)
-    allowed = {websocket.headers.get("host", "")}
+    allowed = {handshake.headers.get("host", "")}
     if public_url:
         allowed.add(urlsplit(public_url).netloc)
     return parsed.scheme in {"http", "https"} and parsed.netloc in allowed
 
 
-def _authenticate(websocket: WebSocket, exchange_id: int) -> _Who | None:
+def _authenticate(app: Any, cookies: dict[str, str], exchange_id: int) -> _Who | None:
     """The staff member or practitioner behind this handshake, if they belong to this exchange."""
-    app = websocket.app
     with Session(app.state.engine) as db:
         exchange = db.get(Exchange, exchange_id)
         if exchange is None:
             return None
-        payload = app.state.signer.loads(websocket.cookies.get(participant_cookie_name(exchange_id)), salt="participant")
+        payload = app.state.signer.loads(cookies.get(participant_cookie_name(exchange_id)), salt="participant")
         if isinstance(payload, dict):
             participant = db.get(Participant, payload.get("p"))
             if (
@@ -76,7 +92,7 @@ def _authenticate(websocket: WebSocket, exchange_id: int) -> _Who | None:
             ):
                 actor = Actor(role=Role.PARTICIPANT, id=f"p:{participant.id}", name=participant.name)
                 return _Who(actor, participant)
-        token = websocket.cookies.get(STAFF_COOKIE)
+        token = cookies.get(STAFF_COOKIE)
         user = user_for_session(db, token=token) if token and len(token) < 100 else None
         if user is not None and db.get(ProgrammeMember, (exchange.programme_id, user.id)) is not None:
             role = Role.LEAD if user.role == "lead" and user.id != exchange.created_by else Role.FACILITATOR
@@ -84,9 +100,9 @@ def _authenticate(websocket: WebSocket, exchange_id: int) -> _Who | None:
     return None
 
 
-def _load_plan(websocket: WebSocket, exchange_id: int) -> PhasePlan | Rejected:
+def _load_plan(app: Any, exchange_id: int) -> PhasePlan | Rejected:
     """The plan to start with; a draft must be scheduled first."""
-    with Session(websocket.app.state.engine) as db:
+    with Session(app.state.engine) as db:
         exchange = db.get(Exchange, exchange_id)
         if exchange is None:
             return Rejected("not_found", _("This exchange no longer exists."))
@@ -95,26 +111,32 @@ def _load_plan(websocket: WebSocket, exchange_id: int) -> PhasePlan | Rejected:
         return PhasePlan.model_validate(exchange.plan)
 
 
-@router.websocket("/e/{exchange_id}/ws")
-async def session_socket(websocket: WebSocket, exchange_id: int) -> None:
+async def _close(send: Send, code: int, reason: str) -> None:
+    await send({"type": "websocket.close", "code": code, "reason": reason})
+
+
+async def live_socket(app: Any, scope: Scope, receive: Receive, send: Send, exchange_id: int) -> None:
+    """Serve one live socket of `/e/{exchange_id}/ws` from handshake to close."""
     current_exchange.set(exchange_id)
-    settings = websocket.app.state.settings
-    registry: HubRegistry = websocket.app.state.hubs
-    if not _origin_allowed(websocket, settings.public_url):
-        await websocket.close(code=POLICY_VIOLATION, reason="origin not allowed")
+    if (await receive())["type"] != "websocket.connect":
         return
-    who = await asyncio.to_thread(_authenticate, websocket, exchange_id)
+    settings = app.state.settings
+    handshake = _Handshake.of(scope)
+    if not _origin_allowed(handshake, settings.public_url):
+        await _close(send, POLICY_VIOLATION, "origin not allowed")  # refuses the handshake
+        return
+    who = await asyncio.to_thread(_authenticate, app, handshake.cookies, exchange_id)
+    await send({"type": "websocket.accept"})
     if who is None:
         # Accept, then close with 1008: a browser only sees the close code, and a refused handshake
         # looks like a network failure (1006) that the page would retry forever.
-        await websocket.accept()
-        await websocket.close(code=POLICY_VIOLATION, reason="not signed in for this exchange")
+        await _close(send, POLICY_VIOLATION, "not signed in for this exchange")
         return
-    await websocket.accept()
+    registry: HubRegistry = app.state.hubs
     hub = await registry.get(exchange_id)
-    connection = Connection(actor=who.actor, queue_size=settings.ws_queue_frames)
+    connection = Connection(who.actor, send=send, limit=settings.ws_queue_frames)
     try:
-        last_seq = await _hello(websocket, connection)
+        last_seq = await _hello(receive, send)
         if last_seq is False:
             return
         connection.offer(
@@ -123,73 +145,52 @@ async def session_socket(websocket: WebSocket, exchange_id: int) -> None:
         await hub.connect(connection, last_seq)
         if who.participant is not None and hub.state.member(who.actor.id) is None:
             await hub.submit(Join(name=who.actor.name), who.actor, f"join:{who.actor.id}")
-        await _serve(websocket, hub, connection)
-    except WebSocketDisconnect:
-        pass
+        await _read(app, receive, hub, connection)
+    except asyncio.CancelledError:
+        if connection.close_code is None:
+            raise
+        # Our own close gave up on a reader that won't read: return, and uvicorn drops the TCP.
     finally:
+        connection.drop()
         hub.disconnect(connection)
         await registry.release(hub)
 
 
-async def _hello(websocket: WebSocket, connection: Connection) -> int | None | bool:
+async def _hello(receive: Receive, send: Send) -> int | None | bool:
     """Read the hello frame: the last seq the client holds. False if the client never says it."""
     try:
-        text = await asyncio.wait_for(websocket.receive_text(), HELLO_TIMEOUT)
-        frame = protocol.parse_client_frame(text)
-    except (TimeoutError, protocol.BadFrame, KeyError) as exc:
-        message = exc.message if isinstance(exc, protocol.BadFrame) else "Say hello first."
-        await websocket.send_text(protocol.error(code="hello_expected", message=message))
-        await websocket.close(code=POLICY_VIOLATION)
+        message = await asyncio.wait_for(receive(), HELLO_TIMEOUT)
+        if message["type"] == "websocket.disconnect":
+            return False
+        frame = protocol.parse_client_frame(_text_of(message))
+    except (TimeoutError, protocol.BadFrame) as exc:
+        text = exc.message if isinstance(exc, protocol.BadFrame) else "Say hello first."
+        await send({"type": "websocket.send", "text": protocol.error(code="hello_expected", message=text)})
+        await _close(send, POLICY_VIOLATION, "")
         return False
     if not isinstance(frame, protocol.Hello):
-        await websocket.send_text(protocol.error(code="hello_expected", message="The first message must be hello."))
-        await websocket.close(code=POLICY_VIOLATION)
+        text = "The first message must be hello."
+        await send({"type": "websocket.send", "text": protocol.error(code="hello_expected", message=text)})
+        await _close(send, POLICY_VIOLATION, "")
         return False
     return frame.last_seq
 
 
-async def _serve(websocket: WebSocket, hub: Hub, connection: Connection) -> None:
-    """Run the receiver and the sender; whichever ends first ends the other."""
-    receiver = asyncio.create_task(_receive(websocket, hub, connection))
-    sender = connection.sender = asyncio.create_task(_send(websocket, connection))
-    if connection.close_code is not None:  # closed before the sender existed
-        sender.cancel()
-    done, pending = await asyncio.wait({receiver, sender}, return_when=asyncio.FIRST_COMPLETED)
-    for task in pending:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError):
-            await task
-    for task in done:
-        exc = None if task.cancelled() else task.exception()
-        if exc is not None and not isinstance(exc, WebSocketDisconnect):
-            log.warning("socket task failed: %r", exc)
-    if connection.close_code is not None and websocket.application_state is WebSocketState.CONNECTED:
-        # Uvicorn writes even the close frame only once the socket drains; a reader that stopped
-        # reading altogether gets its TCP connection closed instead (it sees 1006, and resumes).
-        with contextlib.suppress(RuntimeError, WebSocketDisconnect, OSError, TimeoutError):
-            await asyncio.wait_for(websocket.close(code=connection.close_code), CLOSE_TIMEOUT)
+def _text_of(message: dict[str, Any]) -> str:
+    text = message.get("text")
+    if text is None:
+        raise protocol.BadFrame("malformed", "Send text frames holding JSON.")
+    return text
 
 
-async def _send(websocket: WebSocket, connection: Connection) -> None:
-    """Write queued frames in order; the hub never waits for this (a slow reader is cut off)."""
+async def _read(app: Any, receive: Receive, hub: Hub, connection: Connection) -> None:
+    """Handle the client's frames in order until it (or the server) closes the socket."""
     while True:
-        frame = await connection.queue.get()
-        if frame is None:
-            return
-        await websocket.send_text(frame)
-
-
-async def _receive(websocket: WebSocket, hub: Hub, connection: Connection) -> None:
-    while True:
-        message = await websocket.receive()
+        message = await receive()
         if message["type"] == "websocket.disconnect":
             return
-        text = message.get("text")
-        if text is None:
-            connection.offer(protocol.error(code="malformed", message="Send text frames holding JSON."))
-            continue
         try:
-            frame = protocol.parse_client_frame(text)
+            frame = protocol.parse_client_frame(_text_of(message))
         except protocol.BadFrame as exc:
             connection.offer(protocol.error(code=exc.code, message=exc.message))
             continue
@@ -198,15 +199,15 @@ async def _receive(websocket: WebSocket, hub: Hub, connection: Connection) -> No
         elif isinstance(frame, protocol.Hello):
             connection.offer(protocol.error(code="unexpected", message="Already said hello."))
         else:
-            connection.offer(await _run_command(websocket, hub, connection, frame))
+            connection.offer(await _run_command(app, hub, connection, frame))
 
 
-async def _run_command(websocket: WebSocket, hub: Hub, connection: Connection, frame: protocol.SendCommand) -> str:
+async def _run_command(app: Any, hub: Hub, connection: Connection, frame: protocol.SendCommand) -> str:
     command = frame.command
     if isinstance(command, StartExchange):
         if connection.actor.role is not Role.FACILITATOR:
             return protocol.rejected(command_id=frame.id, code="forbidden", message=_("You aren't allowed to do that."))
-        plan = await asyncio.to_thread(_load_plan, websocket, hub.exchange_id)
+        plan = await asyncio.to_thread(_load_plan, app, hub.exchange_id)
         if isinstance(plan, Rejected):
             return protocol.rejected(command_id=frame.id, code=plan.code, message=plan.message)
         command = command.model_copy(update={"plan": plan})

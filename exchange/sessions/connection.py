@@ -1,0 +1,89 @@
+"""One socket's outbound side: a bounded backlog of frames and a writer that exists only while it has work.
+
+An idle socket costs no task of its own here (thousands of them are open at once); a frame offered
+while the socket is writable is written in the next loop step. A reader that falls `limit` frames
+behind is closed with 1013 rather than waited for: the hub never blocks on a socket.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from exchange.sessions.commands import Actor, Role
+
+log = logging.getLogger(__name__)
+
+STAFF_ROLES = frozenset({Role.FACILITATOR, Role.LEAD})
+TOO_SLOW = 1013  # close code for a socket whose backlog overflowed: "try again later"
+CLOSE_TIMEOUT = 2.0  # a reader that won't take even the close frame loses its TCP connection
+
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+class Connection:
+    """Who is on the socket, and what is waiting to be written to it."""
+
+    __slots__ = ("actor", "staff", "limit", "close_code", "_send", "_backlog", "_writer", "_closer", "_owner")
+
+    def __init__(self, actor: Actor, *, send: Send, limit: int) -> None:
+        self.actor = actor
+        self.staff = actor.role in STAFF_ROLES
+        self.limit = limit
+        self.close_code: int | None = None
+        self._send = send
+        self._backlog: deque[str] = deque()
+        self._writer: asyncio.Task[None] | None = None
+        self._closer: asyncio.Task[None] | None = None
+        #: The task serving the socket; cancelled if the close frame can't be written in time.
+        self._owner = asyncio.current_task()
+
+    def offer(self, frame: str) -> None:
+        """Queue a frame for writing; a reader this far behind is cut off rather than waited for."""
+        if self.close_code is not None:
+            return
+        if len(self._backlog) >= self.limit:
+            self.close(TOO_SLOW)
+            return
+        self._backlog.append(frame)
+        if self._writer is None:
+            self._writer = asyncio.get_running_loop().create_task(self._write())
+
+    async def _write(self) -> None:
+        try:
+            while self._backlog:
+                await self._send({"type": "websocket.send", "text": self._backlog.popleft()})
+        except Exception as exc:  # noqa: BLE001 - the socket went away; its receive loop sees that
+            log.debug("write failed: %r", exc)
+        finally:
+            self._writer = None
+
+    def drop(self) -> None:
+        """The socket is gone: forget what was waiting for it."""
+        if self.close_code is None:
+            self.close_code = 1006
+        self._backlog.clear()
+        if self._writer is not None:
+            self._writer.cancel()
+
+    def close(self, code: int) -> None:
+        """Stop writing and close the socket with `code`; the client resumes by seq when it returns."""
+        if self.close_code is not None:
+            return
+        self.close_code = code
+        self._backlog.clear()
+        if self._writer is not None:
+            self._writer.cancel()  # it may be stuck writing to a reader that stopped reading
+        self._closer = asyncio.get_running_loop().create_task(self._close(code))
+
+    async def _close(self, code: int) -> None:
+        try:
+            # Uvicorn writes even the close frame only once the socket drains; a reader that stopped
+            # reading altogether gets its TCP connection closed instead (it sees 1006, and resumes).
+            await asyncio.wait_for(self._send({"type": "websocket.close", "code": code}), CLOSE_TIMEOUT)
+        except (TimeoutError, Exception):  # noqa: BLE001 - gone either way
+            if self._owner is not None and not self._owner.done():
+                self._owner.cancel()
