@@ -198,7 +198,10 @@ class Socket:
         track.seqs.append(seq)
         track.times.append(t)
         track.sizes.append(size)
-        self.person.view = compact(frame["view"])
+        if "view" in frame:
+            self.person.view = compact(frame["view"])
+        else:
+            self.person.view = compact(frame["changes"], self.person.view)
         self._sync(t)
 
     def _sync(self, t: int) -> None:

@@ -20,23 +20,33 @@ OPEN_PHASE = 4  # story-exchange template: "Engaging men as allies", a discussio
 TURN_PHASE = 1  # story-exchange template: "Story sharing", timed turns
 
 
-def compact(view: dict[str, Any]) -> dict[str, Any]:
-    """Just what the policy reads of a view: keeps the generator's heap, and its GC pauses, small."""
-    phase = view.get("phase")
-    turns = view.get("turns") or {}
-    floor = view.get("floor") or {}
-    speaker, holder = turns.get("speaker"), floor.get("holder")
-    return {
-        "status": view.get("status"),
-        "phase_index": view.get("phase_index"),
-        "has_phase": phase is not None,
-        "turn_based": bool(phase and phase.get("turn_based")),
-        "speaker": speaker["id"] if speaker else None,
-        "order": bool(turns.get("order")),
-        "holder": holder["id"] if holder else None,
-        "hands": tuple(hand["id"] for hand in floor.get("hands", ())),
-        "queue_order": floor.get("queue_order"),
-    }
+def compact(view: dict[str, Any], held: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Just what the policy reads of a view: keeps the generator's heap, and its GC pauses, small.
+
+    `view` is a whole view, or the changes of an events frame applied over `held`, the compact view
+    from before: a part the changes don't mention stays as it was.
+    """
+    out = dict(held or {})
+    if "status" in view or held is None:
+        out["status"] = view.get("status")
+    if "phase_index" in view or held is None:
+        out["phase_index"] = view.get("phase_index")
+    if "phase" in view or held is None:
+        phase = view.get("phase")
+        out["has_phase"] = phase is not None
+        out["turn_based"] = bool(phase and phase.get("turn_based"))
+    if "turns" in view or held is None:
+        turns = view.get("turns") or {}
+        speaker = turns.get("speaker")
+        out["speaker"] = speaker["id"] if speaker else None
+        out["order"] = bool(turns.get("order"))
+    if "floor" in view or held is None:
+        floor = view.get("floor") or {}
+        holder = floor.get("holder")
+        out["holder"] = holder["id"] if holder else None
+        out["hands"] = tuple(hand["id"] for hand in floor.get("hands", ()))
+        out["queue_order"] = floor.get("queue_order")
+    return out
 
 
 @dataclass

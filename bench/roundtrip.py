@@ -83,7 +83,7 @@ class Page:
                         self.seqs.append(frame["seq"])
                         self.times.append(t)
                     self.high = frame["seq"]
-                    self.view = frame["view"]
+                    self.view = frame["view"] if "view" in frame else {**self.view, **frame["changes"]}
                     if self.ready is not None and not self.ready.done():
                         self.ready.set_result(None)
                     still = []

@@ -18,6 +18,7 @@ from starlette.types import Receive, Scope, Send
 
 from exchange.accounts.views import router as accounts_router
 from exchange.auth import CookieSigner, SecurityMiddleware
+from exchange.collector import collector_policy
 from exchange.db import make_engine
 from exchange.deps import CsrfFailed, LoginRequired
 from exchange.i18n import _
@@ -71,7 +72,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.hubs = HubRegistry(store=store, broker=broker)
         await app.state.hubs.open_live()
         try:
-            yield
+            async with collector_policy(settings.gc_freeze_seconds, settings.gc_full_seconds):
+                yield
         finally:
             await app.state.hubs.close()
             await broker.close()

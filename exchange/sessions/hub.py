@@ -29,6 +29,7 @@ from exchange.sessions.machine import Rejected, apply_envelope, decide, envelop,
 from exchange.sessions.state import SessionState
 from exchange.sessions.store import EventStore, SeqConflict
 from exchange.sessions.views import (
+    changed,
     facilitator_view,
     participant_view,
     personal_subjects,
@@ -92,6 +93,8 @@ class Hub:
         self._lock = asyncio.Lock()
         self._changed = asyncio.Event()
         self._recent: deque[EventEnvelope] = deque(maxlen=RECENT)
+        #: Per role, the view every listening socket of that role holds (absent: nobody listens).
+        self._views: dict[Role, dict[str, object]] = {}
         self._command_seqs: dict[str, int] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._online: tuple[str, ...] = ()
@@ -315,18 +318,28 @@ class Hub:
     # --- sockets ------------------------------------------------------------------------------
 
     def _frames(self, envelopes: list[EventEnvelope]) -> tuple[str | None, str | None]:
-        """One encoded frame per role, built only if someone of that role is listening."""
-        staff = any(c.staff for c in self.connections)
-        others = any(not c.staff for c in self.connections)
-        seq = self.state.last_seq
-        staff_frame = other_frame = None
-        if staff:
-            shown = [e for e in (visible_event(env, Role.FACILITATOR) for env in envelopes) if e is not None]
-            staff_frame = protocol.events(seq=seq, events=shown, view=facilitator_view(self.state))
-        if others:
-            shown = [e for e in (visible_event(env, Role.PARTICIPANT) for env in envelopes) if e is not None]
-            other_frame = protocol.events(seq=seq, events=shown, view=participant_view(self.state))
-        return staff_frame, other_frame
+        """One encoded frame per role, built only if someone of that role is listening.
+
+        A frame carries only the parts of the role's view that changed: everyone listening already
+        holds the view before this batch (sent whole when they connected, then kept up to date).
+        """
+        dumped = [envelope.model_dump(mode="json") for envelope in envelopes]
+        frames: dict[Role, str | None] = {}
+        for role, build in ((Role.FACILITATOR, facilitator_view), (Role.PARTICIPANT, participant_view)):
+            listening = any(c.staff == (role is Role.FACILITATOR) for c in self.connections)
+            if not listening:
+                self._views.pop(role, None)  # nobody holds it; whoever comes next gets it whole
+                frames[role] = None
+                continue
+            view = build(self.state)
+            before = self._views.get(role)
+            self._views[role] = view
+            shown = [e for e in (visible_event(env, role, data) for env, data in zip(envelopes, dumped)) if e]
+            if before is None:
+                frames[role] = protocol.events(seq=self.state.last_seq, events=shown, view=view)
+            else:
+                frames[role] = protocol.events(seq=self.state.last_seq, events=shown, changes=changed(before, view))
+        return frames[Role.FACILITATOR], frames[Role.PARTICIPANT]
 
     def _deliver(self, envelopes: list[EventEnvelope]) -> None:
         staff_frame, other_frame = self._frames(envelopes)
@@ -350,12 +363,13 @@ class Hub:
         """Send what the client is missing, then keep it up to date; nothing falls in between."""
         async with self._lock:
             seq = self.state.last_seq
-            view = facilitator_view(self.state) if connection.staff else participant_view(self.state)
+            role = Role.FACILITATOR if connection.staff else Role.PARTICIPANT
+            view = self._views.get(role) or (facilitator_view if connection.staff else participant_view)(self.state)
+            self._views[role] = view  # what the next batch's changes are counted from
             if last_seq is None or last_seq > seq or seq - last_seq > RESUME_WINDOW:
                 connection.offer(protocol.snapshot(seq=seq, view=view))
             else:
                 missing = await self._since(last_seq)
-                role = Role.FACILITATOR if connection.staff else Role.PARTICIPANT
                 shown = [e for e in (visible_event(env, role) for env in missing) if e is not None]
                 connection.offer(protocol.events(seq=seq, events=shown, view=view))
             self.connections.add(connection)

@@ -94,9 +94,15 @@ def welcome(*, you: dict[str, Any], now: datetime, exchange_id: int) -> str:
     )
 
 
-def events(*, seq: int, events: list[dict[str, Any]], view: dict[str, Any]) -> str:
-    """New events (already filtered for the role) and the view they lead to."""
-    return _dump({"type": "events", "seq": seq, "events": events, "view": view})
+def events(
+    *, seq: int, events: list[dict[str, Any]], view: dict[str, Any] | None = None, changes: dict[str, Any] | None = None
+) -> str:
+    """New events (already filtered for the role) and the view they lead to: whole, or its changes."""
+    if (view is None) == (changes is None):
+        raise ValueError("an events frame carries either the whole view or its changes")
+    if view is not None:
+        return _dump({"type": "events", "seq": seq, "events": events, "view": view})
+    return _dump({"type": "events", "seq": seq, "events": events, "changes": changes})
 
 
 def snapshot(*, seq: int, view: dict[str, Any]) -> str:

@@ -245,8 +245,24 @@ REDACTORS: Mapping[str, Redactor] = MappingProxyType(
 )
 
 
-def visible_event(envelope: EventEnvelope, role: Role) -> JSON | None:
-    """The envelope as JSON for `role`, redacted as that role must see it, or None if hidden."""
-    data: JSON = envelope.model_dump(mode="json")
+def visible_event(envelope: EventEnvelope, role: Role, data: JSON | None = None) -> JSON | None:
+    """The envelope as JSON for `role`, redacted as that role must see it, or None if hidden.
+
+    `data` is the envelope already dumped to JSON, when one dump serves several roles (redactors
+    copy what they change, never edit it).
+    """
+    if data is None:
+        data = envelope.model_dump(mode="json")
     redact = REDACTORS.get(envelope.event.type)
     return data if redact is None else redact(data, role)
+
+
+def changed(before: JSON, after: JSON) -> JSON:
+    """The top-level parts of a view that differ between two versions (a part that went is None).
+
+    A client holding `before` gets `after` by replacing these keys: frames carry what changed, not
+    every story, card and prompt again.
+    """
+    changes = {key: value for key, value in after.items() if key not in before or before[key] != value}
+    changes.update((key, None) for key in before.keys() - after.keys())
+    return changes

@@ -62,7 +62,7 @@ class LiveClient:
                 elif frame["type"] in {"snapshot", "events"}:
                     for event in frame.get("events", []):
                         self.event_seqs.append(event["seq"])
-                    self.view = frame["view"]
+                    self.view = frame["view"] if "view" in frame else {**self.view, **frame["changes"]}
                     self.seq = frame["seq"]
                 elif frame["type"] == "presence":
                     self.online = frame["online"]

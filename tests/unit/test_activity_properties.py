@@ -22,6 +22,7 @@ from exchange.sessions.events import EventEnvelope
 from exchange.sessions.machine import Rejected, decide, rebuild
 from exchange.sessions.state import SessionState
 from exchange.sessions.views import (
+    changed,
     facilitator_view,
     participant_view,
     personal_subjects,
@@ -211,3 +212,32 @@ def test_time_only_from_the_command() -> None:
     session = at_phase(LEVERS)
     command = cd.AddCard(fields={"who": "a", "influence": "b", "how": "c"})
     assert decide(session.state, command, AMA, T0) == decide(session.state, command, AMA, T0)
+
+
+# -- view changes: a client that applies each frame's changes holds the whole view ----------------
+
+
+def _applied(held: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    """What the pages do with an events frame's changes (connection.js): replace those keys."""
+    return {**held, **changes}
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(script=st.lists(steps, min_size=5, max_size=40))
+def test_applying_each_batchs_changes_gives_the_whole_view(script: list[tuple[c.Actor, Any]]) -> None:
+    """Frames carry only what changed; over any script the client's view equals the server's."""
+    session = at_phase(0)
+    state, now = session.state, session.now
+    held = {build: build(state) for build in (facilitator_view, participant_view)}
+    for actor, command in script:
+        now += timedelta(seconds=7)
+        before = {build: build(state) for build in held}
+        state, envelopes = core.run(state, (actor, command, 7.0), now)
+        for build in held:
+            after = build(state)
+            changes = changed(before[build], after)
+            assert all(before[build].get(key) != value for key, value in changes.items())
+            held[build] = _applied(held[build], changes)
+            assert {k: v for k, v in held[build].items() if v is not None} == {
+                k: v for k, v in after.items() if v is not None
+            }

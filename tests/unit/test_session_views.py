@@ -7,7 +7,7 @@ import json
 from exchange.sessions import commands as c
 from exchange.sessions.commands import Role
 from exchange.sessions.state import SessionState
-from exchange.sessions.views import facilitator_view, participant_view, visible_event
+from exchange.sessions.views import changed, facilitator_view, participant_view, visible_event
 from tests.unit.test_session_support import AMA, BEA, CHE, FACILITATOR, STORIES, joined
 
 
@@ -79,3 +79,10 @@ def test_visible_event_today_shows_everything_to_everyone() -> None:
             json.dumps(shown)
             assert shown["seq"] == envelope.seq
             assert shown["event"]["type"] == envelope.event.type
+
+
+def test_changes_name_only_the_parts_that_differ_and_the_parts_that_went() -> None:
+    before = {"seq": 1, "phase": {"title": "Welcome"}, "turns": None, "gone": [1]}
+    after = {"seq": 2, "phase": {"title": "Welcome"}, "turns": {"speaker": None}}
+    assert changed(before, after) == {"seq": 2, "turns": {"speaker": None}, "gone": None}
+    assert changed(after, after) == {}

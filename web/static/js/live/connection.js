@@ -349,10 +349,16 @@ export class LiveConnection {
     // The first frame after hello always brings the view (a reload knows the seq but not the view).
     if (seq <= this.lastSeq && !first) return;
     const fresh = (frame.events || []).filter((envelope) => envelope.seq > this.lastSeq);
+    if (!frame.view && !this.view) {
+      // Changes can only be applied to a view we hold; this never happens unless the server errs.
+      this.ws?.close(4000, "resync");
+      return;
+    }
     this.lastSeq = Math.max(this.lastSeq, seq);
     this.storeSeq();
-    this.view = frame.view;
-    this.emit("view", frame.view, { seq, resumed: first });
+    // A live batch carries only the parts of the view that changed; the first frame has it whole.
+    this.view = frame.view || { ...this.view, ...frame.changes };
+    this.emit("view", this.view, { seq, resumed: first });
     if (fresh.length) this.emit("events", fresh, { seq, resumed: first });
     if (first) this.synced_();
   }
