@@ -18,8 +18,8 @@ from starlette.types import Receive, Scope, Send
 
 from exchange.accounts.views import router as accounts_router
 from exchange.auth import CookieSigner, SecurityMiddleware
-from exchange.collector import collector_policy
 from exchange.db import make_engine
+from exchange.runtime import tuned_runtime
 from exchange.deps import CsrfFailed, LoginRequired
 from exchange.i18n import _
 from exchange.programmes.lobby import router as lobby_router
@@ -72,7 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.hubs = HubRegistry(store=store, broker=broker)
         await app.state.hubs.open_live()
         try:
-            async with collector_policy(settings.gc_freeze_seconds, settings.gc_full_seconds):
+            async with tuned_runtime(settings.gc_freeze_seconds, settings.gc_full_seconds):
                 yield
         finally:
             await app.state.hubs.close()

@@ -39,8 +39,8 @@ class Settings(BaseSettings):
     #: permessage-deflate: less bandwidth for phones, more memory and CPU per socket.
     ws_compression: bool = True
     #: Seconds between rounds that collect what became old and freeze the survivors; 0 keeps
-    #: CPython's own collector (see exchange/collector.py).
-    gc_freeze_seconds: float = Field(default=10.0, ge=0, le=3600)
+    #: CPython's own collector (see exchange/runtime.py).
+    gc_freeze_seconds: float = Field(default=1.0, ge=0, le=3600)
     #: Seconds between full collections, which also reclaim garbage cycles among frozen objects.
     gc_full_seconds: float = Field(default=3600.0, ge=10, le=7 * 24 * 3600)
     #: Proxies whose X-Forwarded-* headers are trusted (the load balancer).

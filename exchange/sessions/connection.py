@@ -48,9 +48,34 @@ class Connection:
         if len(self._backlog) >= self.limit:
             self.close(TOO_SLOW)
             return
+        if self._writer is None and self._write_now(frame):
+            return
         self._backlog.append(frame)
         if self._writer is None:
             self._writer = asyncio.get_running_loop().create_task(self._write())
+
+    def _write_now(self, frame: str) -> bool:
+        """Write at once, without a task, when nothing waits and the transport takes more.
+
+        Uvicorn's websockets-sansio `send` only suspends while the transport is paused (its
+        `writable` event is clear); otherwise it frames and writes synchronously. Running it to
+        completion here saves a task and a loop step per frame, which is most of a fan-out's cost.
+        Anything else (another server, a paused transport) takes the writer task.
+        """
+        protocol = getattr(self._send, "__self__", None)
+        writable = getattr(protocol, "writable", None)
+        if not isinstance(writable, asyncio.Event) or not writable.is_set():
+            return False
+        step = self._send({"type": "websocket.send", "text": frame})
+        try:
+            step.send(None)
+        except StopIteration:
+            return True
+        except Exception as exc:  # noqa: BLE001 - the socket went away; its receive loop sees that
+            log.debug("write failed: %r", exc)
+            return True
+        step.close()  # it suspended before writing anything: let the writer task send the frame
+        return False
 
     async def _write(self) -> None:
         try:

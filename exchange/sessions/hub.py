@@ -94,7 +94,7 @@ class Hub:
         self._changed = asyncio.Event()
         self._recent: deque[EventEnvelope] = deque(maxlen=RECENT)
         #: Per role, the view every listening socket of that role holds (absent: nobody listens).
-        self._views: dict[Role, dict[str, object]] = {}
+        self._views: dict[Role, protocol.EncodedView] = {}
         self._command_seqs: dict[str, int] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._online: tuple[str, ...] = ()
@@ -331,8 +331,8 @@ class Hub:
                 self._views.pop(role, None)  # nobody holds it; whoever comes next gets it whole
                 frames[role] = None
                 continue
-            view = build(self.state)
             before = self._views.get(role)
+            view = protocol.encode_view(build(self.state), before)
             self._views[role] = view
             shown = [e for e in (visible_event(env, role, data) for env, data in zip(envelopes, dumped)) if e]
             if before is None:
@@ -364,7 +364,9 @@ class Hub:
         async with self._lock:
             seq = self.state.last_seq
             role = Role.FACILITATOR if connection.staff else Role.PARTICIPANT
-            view = self._views.get(role) or (facilitator_view if connection.staff else participant_view)(self.state)
+            view = self._views.get(role) or protocol.encode_view(
+                (facilitator_view if connection.staff else participant_view)(self.state)
+            )
             self._views[role] = view  # what the next batch's changes are counted from
             if last_seq is None or last_seq > seq or seq - last_seq > RESUME_WINDOW:
                 connection.offer(protocol.snapshot(seq=seq, view=view))

@@ -78,14 +78,15 @@ def parse_client_frame(text: str) -> Hello | SendCommand | Ping:
         raise BadFrame("invalid", f"{where}: {first['msg']}") from None
 
 
-def _dump(frame: dict[str, Any]) -> str:
-    return json.dumps(frame, separators=(",", ":"), ensure_ascii=False, default=_default)
-
-
 def _default(value: object) -> object:
     if isinstance(value, datetime):
         return value.isoformat()
     raise TypeError(f"can't encode {type(value).__name__}")
+
+
+#: One encoder for every frame: json.dumps with options builds a new encoder per call, which costs
+#: more than encoding a small part of a view.
+_dump = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=_default).encode
 
 
 def welcome(*, you: dict[str, Any], now: datetime, exchange_id: int) -> str:
@@ -94,20 +95,46 @@ def welcome(*, you: dict[str, Any], now: datetime, exchange_id: int) -> str:
     )
 
 
+#: A view as sent: each top-level part with its JSON text. A hub keeps the last one per role and
+#: keeps a part's old objects while they still equal the new ones, so an unchanged part is encoded
+#: once, and the objects it holds are long-lived (frozen, not walked by every collection).
+Part = tuple[Any, str]
+EncodedView = dict[str, Part]
+
+
+def encode_view(view: dict[str, Any], before: EncodedView | None = None) -> EncodedView:
+    """Each part of `view` with its JSON text, reusing the parts of `before` that are equal."""
+    parts: EncodedView = {}
+    for key, value in view.items():
+        old = before.get(key) if before else None
+        parts[key] = old if old is not None and old[0] == value else (value, _dump(value))
+    return parts
+
+
+def _object(parts: dict[str, Part | None]) -> str:
+    """A JSON object from already encoded parts (None: null)."""
+    return "{" + ",".join(f"{_dump(key)}:{'null' if part is None else part[1]}" for key, part in parts.items()) + "}"
+
+
 def events(
-    *, seq: int, events: list[dict[str, Any]], view: dict[str, Any] | None = None, changes: dict[str, Any] | None = None
+    *,
+    seq: int,
+    events: list[dict[str, Any]],
+    view: EncodedView | None = None,
+    changes: dict[str, Part | None] | None = None,
 ) -> str:
     """New events (already filtered for the role) and the view they lead to: whole, or its changes."""
     if (view is None) == (changes is None):
         raise ValueError("an events frame carries either the whole view or its changes")
+    head = f'{{"type":"events","seq":{int(seq)},"events":{_dump(events)},'
     if view is not None:
-        return _dump({"type": "events", "seq": seq, "events": events, "view": view})
-    return _dump({"type": "events", "seq": seq, "events": events, "changes": changes})
+        return f'{head}"view":{_object(dict(view))}}}'
+    return f'{head}"changes":{_object(changes or {})}}}'
 
 
-def snapshot(*, seq: int, view: dict[str, Any]) -> str:
+def snapshot(*, seq: int, view: EncodedView) -> str:
     """The whole view, for a client too far behind to replay events."""
-    return _dump({"type": "snapshot", "seq": seq, "view": view})
+    return f'{{"type":"snapshot","seq":{int(seq)},"view":{_object(dict(view))}}}'
 
 
 def personal(*, seq: int, data: dict[str, Any]) -> str:

@@ -257,11 +257,11 @@ def visible_event(envelope: EventEnvelope, role: Role, data: JSON | None = None)
     return data if redact is None else redact(data, role)
 
 
-def changed(before: JSON, after: JSON) -> JSON:
+def changed(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, Any]:
     """The top-level parts of a view that differ between two versions (a part that went is None).
 
     A client holding `before` gets `after` by replacing these keys: frames carry what changed, not
-    every story, card and prompt again.
+    every story, card and prompt again. (The hub compares the parts as encoded JSON.)
     """
     changes = {key: value for key, value in after.items() if key not in before or before[key] != value}
     changes.update((key, None) for key in before.keys() - after.keys())

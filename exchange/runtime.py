@@ -1,6 +1,9 @@
-"""Garbage collection for a process that holds thousands of long-lived sockets.
+"""Process tuning for thousands of long-lived sockets: the garbage collector and the GIL.
 
-CPython's full collection walks every tracked object, so with the default thresholds its pause
+The GIL: the event writer's thread (group commit) runs Python code too. With CPython's 5 ms switch
+interval the event loop can wait that long for the GIL after every commit; 1 ms keeps it responsive.
+
+The garbage collector: CPython's full collection walks every tracked object, so with the default thresholds its pause
 grows with the open sockets and the hubs' state (0.5 s at 2,200 sockets, 3 s at 5,500, measured with
 `python -m bench.run --gc-log`): the tail of every live frame. Most of those objects live as long as
 their socket or exchange, so scanning them again and again finds nothing.
@@ -18,13 +21,13 @@ import asyncio
 import contextlib
 import gc
 import logging
+import sys
 import time
 from collections.abc import AsyncIterator
 
 log = logging.getLogger(__name__)
 
-YOUNG_THRESHOLD = 10_000  # allocations between young collections (CPython's default: 700)
-MIDDLE_THRESHOLD = 10
+SWITCH_INTERVAL = 0.001  # seconds a thread may hold the GIL while another waits (CPython: 0.005)
 NEVER = 2**30  # as a full-collection threshold: never by itself
 
 
@@ -46,19 +49,30 @@ async def _rounds(freeze_seconds: float, full_seconds: float) -> None:
         if full:
             next_full = loop.time() + full_seconds
         pause = _round(full)
-        log.log(logging.INFO if full or pause > 50 else logging.DEBUG,
-                "%s collection took %.1f ms (%d objects frozen)",
-                "full" if full else "young", pause, gc.get_freeze_count())
+        if full or pause > 50:
+            log.info("%s collection took %.1f ms", "full" if full else "young", pause)
 
 
 @contextlib.asynccontextmanager
-async def collector_policy(freeze_seconds: float, full_seconds: float) -> AsyncIterator[None]:
-    """Apply the policy while the app runs (freeze_seconds 0: CPython's defaults)."""
-    if freeze_seconds <= 0:
-        yield
-        return
+async def tuned_runtime(freeze_seconds: float, full_seconds: float) -> AsyncIterator[None]:
+    """Apply the tuning while the app runs (freeze_seconds 0: CPython's own collector)."""
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(SWITCH_INTERVAL)
+    try:
+        if freeze_seconds <= 0:
+            yield
+        else:
+            async with _collector_policy(freeze_seconds, full_seconds):
+                yield
+    finally:
+        sys.setswitchinterval(interval)
+
+
+@contextlib.asynccontextmanager
+async def _collector_policy(freeze_seconds: float, full_seconds: float) -> AsyncIterator[None]:
     thresholds = gc.get_threshold()
-    gc.set_threshold(YOUNG_THRESHOLD, MIDDLE_THRESHOLD, NEVER)
+    # The young generations keep CPython's thresholds: larger ones measured longer pauses, not fewer.
+    gc.set_threshold(thresholds[0], thresholds[1], NEVER)
     _round(full=False)  # what startup made (modules, the app, the hubs) lives to the end
     task = asyncio.get_running_loop().create_task(_rounds(freeze_seconds, full_seconds))
     try:
