@@ -48,6 +48,9 @@ PRESENCE_TTL = 25.0  # after this an instance that stopped repeating itself is f
 RESUME_WINDOW = 1000  # a client further behind than this gets a snapshot instead of events
 RECENT = 1024  # envelopes kept in memory to resume clients without reading the log
 MAX_BATCH = 64
+#: Command ids remembered per exchange, so a resent command is applied once; clients resend only
+#: what was unacked when their socket dropped, seconds or minutes earlier, never this far back.
+COMMAND_MEMORY = 10_000
 RETRY_SECONDS = 10.0  # how long to keep losing seq races to other instances before giving up
 
 
@@ -220,9 +223,12 @@ class Hub:
 
     def _remember(self, envelopes: list[EventEnvelope]) -> None:
         self._recent.extend(envelopes)
+        seqs = self._command_seqs
         for envelope in envelopes:
             if envelope.command_id:
-                self._command_seqs[envelope.command_id] = envelope.seq
+                seqs[envelope.command_id] = envelope.seq
+        while len(seqs) > COMMAND_MEMORY:  # dicts keep insertion order: the oldest go first
+            del seqs[next(iter(seqs))]
 
     # --- other instances ----------------------------------------------------------------------
 
