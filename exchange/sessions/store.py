@@ -1,9 +1,10 @@
 """The event log: append envelopes durably (group commit), read them back by seq.
 
 Appends from every hub in the process are gathered by one committer task and written in a single
-transaction in a worker thread: commands that arrive together share one fsync, and the event loop
-never waits on the disk. If the batch hits the `(exchange_id, seq)` unique constraint (another
-instance appended first), each request is retried on its own so only the loser fails.
+transaction: commands that arrive together share one fsync. PostgreSQL is written from a worker
+thread; SQLite, a local file, right on the event loop (see `EventStore.__init__`). If the batch hits
+the `(exchange_id, seq)` unique constraint (another instance appended first), each request is
+retried on its own so only the loser fails.
 """
 
 from __future__ import annotations
@@ -83,6 +84,10 @@ class EventStore:
         # while the committer already batches.
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="event-writer")
         self._readers = ThreadPoolExecutor(max_workers=4, thread_name_prefix="event-reader")
+        # SQLite commits on the event loop's own thread: a local fsync (about 0.2 ms here) costs less
+        # than the two loop steps and the GIL hand-offs of a thread round trip (measured: median
+        # command-to-delivery 12 -> 7.6 ms at E=200). PostgreSQL's commits cross the network.
+        self._inline = engine.dialect.name == "sqlite"
         self._pending: asyncio.Queue[_Append] | None = None
         self._task: asyncio.Task[None] | None = None
         self.batches = 0  # committed transactions, for the benchmark's report
@@ -123,7 +128,10 @@ class EventStore:
             while len(batch) < MAX_BATCH and not self._pending.empty():
                 batch.append(self._pending.get_nowait())
             try:
-                outcomes = await loop.run_in_executor(self._writer, self._write_batch, batch)
+                if self._inline:
+                    outcomes = self._write_batch(batch)
+                else:
+                    outcomes = await loop.run_in_executor(self._writer, self._write_batch, batch)
             except Exception as exc:  # noqa: BLE001 - the database is down: fail these, keep serving
                 log.exception("appending events failed")
                 outcomes = [exc] * len(batch)
