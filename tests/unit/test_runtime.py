@@ -1,0 +1,41 @@
+"""The process tuning: the collector policy freezes what lives long, and a full round reclaims."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import sys
+import weakref
+
+from exchange.runtime import NEVER, SWITCH_INTERVAL, _round, tuned_runtime
+
+
+class _Node:
+    def __init__(self) -> None:
+        self.me = self  # a reference cycle: only the collector can free it
+
+
+async def test_the_policy_applies_while_the_app_runs_and_is_undone_after() -> None:
+    thresholds, interval = gc.get_threshold(), sys.getswitchinterval()
+    async with tuned_runtime(0.01, 3600):
+        assert gc.get_threshold() == (thresholds[0], thresholds[1], NEVER)
+        assert sys.getswitchinterval() == SWITCH_INTERVAL
+        assert gc.get_freeze_count() > 0
+        await asyncio.sleep(0.05)  # a few rounds run
+    assert gc.get_threshold() == thresholds
+    assert sys.getswitchinterval() == interval
+    assert gc.get_freeze_count() == 0
+
+
+def test_a_frozen_cycle_waits_for_the_full_round() -> None:
+    try:
+        node = _Node()
+        gone = weakref.ref(node)
+        _round(full=False)  # node survives and is frozen
+        del node
+        gc.collect()
+        assert gone() is not None, "a frozen cycle is not walked by ordinary collections"
+        _round(full=True)
+        assert gone() is None
+    finally:
+        gc.unfreeze()
