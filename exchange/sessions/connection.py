@@ -27,7 +27,9 @@ Send = Callable[[dict[str, Any]], Awaitable[None]]
 class Connection:
     """Who is on the socket, and what is waiting to be written to it."""
 
-    __slots__ = ("actor", "staff", "limit", "close_code", "_send", "_backlog", "_writer", "_closer", "_owner")
+    __slots__ = (
+        "actor", "staff", "limit", "close_code", "_send", "_writable", "_backlog", "_writer", "_closer", "_owner",
+    )
 
     def __init__(self, actor: Actor, *, send: Send, limit: int) -> None:
         self.actor = actor
@@ -35,6 +37,10 @@ class Connection:
         self.limit = limit
         self.close_code: int | None = None
         self._send = send
+        # Uvicorn's websockets-sansio `send` only suspends while its protocol's `writable` event is
+        # clear; any other server leaves this None and every frame goes through the writer task.
+        writable = getattr(getattr(send, "__self__", None), "writable", None)
+        self._writable = writable if isinstance(writable, asyncio.Event) else None
         self._backlog: deque[str] = deque()
         self._writer: asyncio.Task[None] | None = None
         self._closer: asyncio.Task[None] | None = None
@@ -57,14 +63,10 @@ class Connection:
     def _write_now(self, frame: str) -> bool:
         """Write at once, without a task, when nothing waits and the transport takes more.
 
-        Uvicorn's websockets-sansio `send` only suspends while the transport is paused (its
-        `writable` event is clear); otherwise it frames and writes synchronously. Running it to
-        completion here saves a task and a loop step per frame, which is most of a fan-out's cost.
-        Anything else (another server, a paused transport) takes the writer task.
+        While the transport isn't paused, uvicorn's `send` frames and writes synchronously: running
+        it to completion here saves a task and a loop step per frame, most of a fan-out's cost.
         """
-        protocol = getattr(self._send, "__self__", None)
-        writable = getattr(protocol, "writable", None)
-        if not isinstance(writable, asyncio.Event) or not writable.is_set():
+        if self._writable is None or not self._writable.is_set():
             return False
         step = self._send({"type": "websocket.send", "text": frame})
         try:
@@ -86,22 +88,21 @@ class Connection:
         finally:
             self._writer = None
 
-    def drop(self) -> None:
-        """The socket is gone: forget what was waiting for it."""
-        if self.close_code is None:
-            self.close_code = 1006
+    def _stop_writing(self, code: int) -> None:
+        self.close_code = code
         self._backlog.clear()
         if self._writer is not None:
-            self._writer.cancel()
+            self._writer.cancel()  # it may be stuck writing to a reader that stopped reading
+
+    def drop(self) -> None:
+        """The socket is gone: forget what was waiting for it."""
+        self._stop_writing(1006 if self.close_code is None else self.close_code)
 
     def close(self, code: int) -> None:
         """Stop writing and close the socket with `code`; the client resumes by seq when it returns."""
         if self.close_code is not None:
             return
-        self.close_code = code
-        self._backlog.clear()
-        if self._writer is not None:
-            self._writer.cancel()  # it may be stuck writing to a reader that stopped reading
+        self._stop_writing(code)
         self._closer = asyncio.get_running_loop().create_task(self._close(code))
 
     async def _close(self, code: int) -> None:

@@ -163,17 +163,14 @@ async def _hello(receive: Receive, send: Send) -> int | None | bool:
         if message["type"] == "websocket.disconnect":
             return False
         frame = protocol.parse_client_frame(_text_of(message))
+        if isinstance(frame, protocol.Hello):
+            return frame.last_seq
+        refusal = "The first message must be hello."
     except (TimeoutError, protocol.BadFrame) as exc:
-        text = exc.message if isinstance(exc, protocol.BadFrame) else "Say hello first."
-        await send({"type": "websocket.send", "text": protocol.error(code="hello_expected", message=text)})
-        await _close(send, POLICY_VIOLATION, "")
-        return False
-    if not isinstance(frame, protocol.Hello):
-        text = "The first message must be hello."
-        await send({"type": "websocket.send", "text": protocol.error(code="hello_expected", message=text)})
-        await _close(send, POLICY_VIOLATION, "")
-        return False
-    return frame.last_seq
+        refusal = exc.message if isinstance(exc, protocol.BadFrame) else "Say hello first."
+    await send({"type": "websocket.send", "text": protocol.error(code="hello_expected", message=refusal)})
+    await _close(send, POLICY_VIOLATION, "")
+    return False
 
 
 def _text_of(message: dict[str, Any]) -> str:
