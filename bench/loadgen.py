@@ -39,7 +39,7 @@ from bench.common import (
     self_cpu_seconds,
     summary_ms,
 )
-from bench.policy import OPEN_PHASE, Exchange, Person, compact
+from bench.policy import PHASE_CYCLE, Exchange, Person, compact
 
 now = time.perf_counter_ns
 loads, dumps = json.loads, json.dumps
@@ -320,20 +320,22 @@ class Generator:
     # --- set-up -------------------------------------------------------------------------------
 
     async def setup_app(self) -> None:
-        """Start every exchange and open the discussion phase; pump some past the resume distance."""
+        """Start every exchange in a phase of the cycle (a third in each); pump some past the resume distance."""
         limit = asyncio.Semaphore(32)
 
-        async def start(group: list[Socket]) -> None:
+        async def start(group: list[Socket], phase: int) -> None:
             async with limit:
                 facilitator = group[0]
                 if facilitator.person.view.get("status") != "live":
                     reply = await facilitator.send({"type": "start_exchange"}, wait=True)
                     if reply.status != "ack":
                         raise RuntimeError(f"start_exchange refused: {reply.code}")
-                if facilitator.person.view.get("phase_index") != OPEN_PHASE:
-                    await facilitator.send({"type": "goto_phase", "index": OPEN_PHASE}, wait=True)
+                if facilitator.person.view.get("phase_index") != phase:
+                    await facilitator.send({"type": "goto_phase", "index": phase}, wait=True)
 
-        await asyncio.gather(*(start(group) for group in self.groups))
+        await asyncio.gather(
+            *(start(group, PHASE_CYCLE[i % len(PHASE_CYCLE)]) for i, group in enumerate(self.groups))
+        )
         behind = self.spec.get("resume_behind", 300)
         pumped = self.groups[: self.spec.get("resume_exchanges", 0)] if self.spec.get("resume_samples") else []
 

@@ -2,12 +2,15 @@
 
 Facilitators steer: in a turn-based phase (story sharing) they start, extend and finish turns and
 add turn time; in an open phase they give and end the floor, flip the queue order and add phase
-time; every `phase_commands` commands they move to the other phase. Practitioners raise and lower
-their hand in open phases and pass or finish when it is their turn. (Cards and reflections come with
-issue 4; until then the hand toggles stand in for the practitioners' own contributions.)
+time; every `phase_commands` commands they move on, round the cycle story sharing -> cultural
+levers (cards) -> engaging men as allies (discussion). Practitioners contribute: the speaker writes
+their story down, then passes or finishes; listeners reflect stories back; in the cards phase they
+add cards (some anonymous, so personal frames go out too); in open phases they raise and lower
+their hand.
 
 Against the bare baselines, which have no state, the same senders send the same kinds and sizes of
-command: the facilitator adds and removes phase time, a practitioner toggles a hand.
+command: the facilitator adds and removes phase time, a practitioner toggles a hand or sends a
+card or a reflection.
 """
 
 from __future__ import annotations
@@ -18,6 +21,22 @@ from typing import Any
 
 OPEN_PHASE = 4  # story-exchange template: "Engaging men as allies", a discussion with a hand queue
 TURN_PHASE = 1  # story-exchange template: "Story sharing", timed turns
+CARDS_PHASE = 2  # story-exchange template: "Cultural levers", cards with three fields
+PHASE_CYCLE = (TURN_PHASE, CARDS_PHASE, OPEN_PHASE)
+NEXT_PHASE = {phase: PHASE_CYCLE[(i + 1) % len(PHASE_CYCLE)] for i, phase in enumerate(PHASE_CYCLE)}
+
+#: Below the engine's caps (500 cards, 2,000 reflections per exchange), so a long run is not refused.
+MAX_CARDS = 400
+MAX_REFLECTIONS = 1500
+
+#: Practitioners' texts: about the length of a real card field, story summary or reflection.
+CARD_TEXT = "A grandmother who runs the savings group; people listen to her at every meeting."
+STORY_TITLE = "How the water committee changed"
+STORY_SUMMARY = (
+    "Two years ago no woman sat on the water committee. We started by listening at the well, then"
+    " asked the elders who decide to come to one meeting. Now four of nine members are women."
+)
+REFLECTION = "What stayed with me is that you started by listening before asking anyone to change."
 
 
 def compact(view: dict[str, Any], held: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -35,6 +54,15 @@ def compact(view: dict[str, Any], held: dict[str, Any] | None = None) -> dict[st
         phase = view.get("phase")
         out["has_phase"] = phase is not None
         out["turn_based"] = bool(phase and phase.get("turn_based"))
+        out["cards_phase"] = bool(phase and phase.get("kind") == "cards")
+        out["anonymous_cards"] = bool(phase and phase.get("anonymous_cards"))
+        out["card_fields"] = tuple(field["key"] for field in phase.get("card_fields", ())) if phase else ()
+    if "cards" in view or held is None:
+        out["cards"] = len(view.get("cards") or ())
+    if "stories" in view or held is None:
+        stories = view.get("stories") or ()
+        out["stories"] = tuple((s["id"], s["teller"]["id"], s["phase_index"]) for s in stories)
+        out["reflections"] = sum(len(s["reflections"]) for s in stories)
     if "turns" in view or held is None:
         turns = view.get("turns") or {}
         speaker = turns.get("speaker")
@@ -81,6 +109,11 @@ class Exchange:
         if not self.stateful:
             if practitioner_turn:
                 person = self.rng.choice(self.practitioners)
+                roll = self.rng.random()
+                if roll < 0.25:
+                    return person, _card(("who", "influence", "how-engaged"), anonymous=False)
+                if roll < 0.5:
+                    return person, _reflection("story-1")
                 person.hand_up = not person.hand_up
                 return person, {"type": "raise_hand" if person.hand_up else "lower_hand"}
             return self.facilitator, {
@@ -98,12 +131,22 @@ class Exchange:
     # --- the app ------------------------------------------------------------------------------
 
     def _practitioner(self, view: dict[str, Any]) -> tuple[Person, dict[str, Any]] | None:
+        roll = self.rng.random()
         if view["turn_based"]:
+            if roll < 0.4 and (reflecting := self._reflect(view)) is not None:
+                return reflecting
             speaker = view["speaker"]
             person = self._by_actor(speaker) if speaker else None
             if person is None:
                 return None  # no one is speaking: the facilitator's move instead
+            if (speaker, view["phase_index"]) not in {(teller, index) for _, teller, index in view["stories"]}:
+                return person, {"type": "share_story", "title": STORY_TITLE, "summary": STORY_SUMMARY}
             return person, {"type": self.rng.choice(("pass_turn", "finish_turn"))}
+        if view["cards_phase"] and roll < 0.5 and view["cards"] < MAX_CARDS:
+            anonymous = view["anonymous_cards"] and self.rng.random() < 0.3
+            return self.rng.choice(self.practitioners), _card(view["card_fields"], anonymous=anonymous)
+        if not view["cards_phase"] and roll < 0.3 and (reflecting := self._reflect(view)) is not None:
+            return reflecting
         person = self.rng.choice(self.practitioners)
         own = person.view
         if own.get("holder") is not None and own["holder"] == person.actor_id:
@@ -111,6 +154,14 @@ class Exchange:
         if person.actor_id in own.get("hands", ()):
             return person, {"type": "lower_hand"}
         return person, {"type": "raise_hand"}
+
+    def _reflect(self, view: dict[str, Any]) -> tuple[Person, dict[str, Any]] | None:
+        """A listener reflects someone else's story back, if there is one to reflect on."""
+        if not view["stories"] or view["reflections"] >= MAX_REFLECTIONS:
+            return None
+        story_id, teller, _ = self.rng.choice(view["stories"])
+        listeners = [p for p in self.practitioners if p.actor_id != teller]
+        return self.rng.choice(listeners), _reflection(story_id)
 
     def _by_actor(self, actor_id: str) -> Person | None:
         for person in self.practitioners:
@@ -125,16 +176,13 @@ class Exchange:
         self._in_phase += 1
         turn_based = view["turn_based"]
         if self._in_phase > self.phase_commands:
-            return {
-                "type": "goto_phase",
-                "index": OPEN_PHASE if turn_based else TURN_PHASE,
-            }
+            return {"type": "goto_phase", "index": NEXT_PHASE.get(index, TURN_PHASE)}
         roll = self.rng.random()
         if turn_based:
             if view["speaker"] is None:
                 if view["order"]:
                     return {"type": "next_turn"}
-                return {"type": "goto_phase", "index": OPEN_PHASE}
+                return {"type": "goto_phase", "index": NEXT_PHASE.get(index, TURN_PHASE)}
             if roll < 0.35:
                 return {"type": "next_turn"} if view["order"] else {"type": "finish_turn"}
             if roll < 0.55:
@@ -150,3 +198,11 @@ class Exchange:
             order = "first_come" if view["queue_order"] == "progressive" else "progressive"
             return {"type": "set_queue_order", "order": order}
         return {"type": "add_time", "timer": "phase", "seconds": self._flip()}
+
+
+def _card(fields: tuple[str, ...], *, anonymous: bool) -> dict[str, Any]:
+    return {"type": "add_card", "fields": dict.fromkeys(fields, CARD_TEXT), "anonymous": anonymous}
+
+
+def _reflection(story_id: str) -> dict[str, Any]:
+    return {"type": "reflect", "story_id": story_id, "kind": "moment", "text": REFLECTION}
