@@ -29,9 +29,10 @@ from exchange.sessions.machine import Rejected, apply_envelope, decide, envelop,
 from exchange.sessions.state import SessionState
 from exchange.sessions.store import EventStore, SeqConflict
 from exchange.sessions.views import (
+    FACILITATOR_SECTIONS,
+    PARTICIPANT_SECTIONS,
+    Projection,
     changed,
-    facilitator_view,
-    participant_view,
     personal_subjects,
     personal_view,
     visible_event,
@@ -98,6 +99,11 @@ class Hub:
         self._recent: deque[EventEnvelope] = deque(maxlen=RECENT)
         #: Per role, the view every listening socket of that role holds (absent: nobody listens).
         self._views: dict[Role, protocol.EncodedView] = {}
+        #: Per role, the view built again only where the state changed (see views.Projection).
+        self._projections = {
+            Role.FACILITATOR: Projection(FACILITATOR_SECTIONS),
+            Role.PARTICIPANT: Projection(PARTICIPANT_SECTIONS),
+        }
         self._command_seqs: dict[str, int] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._online: tuple[str, ...] = ()
@@ -331,14 +337,14 @@ class Hub:
         """
         dumped = [envelope.model_dump(mode="json") for envelope in envelopes]
         frames: dict[Role, str | None] = {}
-        for role, build in ((Role.FACILITATOR, facilitator_view), (Role.PARTICIPANT, participant_view)):
+        for role, project in self._projections.items():
             listening = any(c.staff == (role is Role.FACILITATOR) for c in self.connections)
             if not listening:
                 self._views.pop(role, None)  # nobody holds it; whoever comes next gets it whole
                 frames[role] = None
                 continue
             before = self._views.get(role)
-            view = protocol.encode_view(build(self.state), before)
+            view = protocol.encode_view(project(self.state), before)
             self._views[role] = view
             shown = [e for e in (visible_event(env, role, data) for env, data in zip(envelopes, dumped)) if e]
             if before is None:
@@ -370,9 +376,7 @@ class Hub:
         async with self._lock:
             seq = self.state.last_seq
             role = Role.FACILITATOR if connection.staff else Role.PARTICIPANT
-            view = self._views.get(role) or protocol.encode_view(
-                (facilitator_view if connection.staff else participant_view)(self.state)
-            )
+            view = self._views.get(role) or protocol.encode_view(self._projections[role](self.state))
             self._views[role] = view  # what the next batch's changes are counted from
             if last_seq is None or last_seq > seq or seq - last_seq > RESUME_WINDOW:
                 connection.offer(protocol.snapshot(seq=seq, view=view))

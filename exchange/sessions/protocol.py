@@ -107,7 +107,8 @@ def encode_view(view: dict[str, Any], before: EncodedView | None = None) -> Enco
     parts: EncodedView = {}
     for key, value in view.items():
         old = before.get(key) if before else None
-        parts[key] = old if old is not None and old[0] == value else (value, _dump(value))
+        same = old is not None and (old[0] is value or old[0] == value)
+        parts[key] = old if same else (value, _dump(value))
     return parts
 
 

@@ -6,9 +6,9 @@ deadlines themselves, so a view only changes when an event does.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from types import MappingProxyType
-from typing import Any
+from typing import Any, NamedTuple
 
 from exchange.prompts.models import Phase
 from exchange.sessions.activities import (
@@ -140,7 +140,7 @@ def _floor(state: SessionState) -> JSON | None:
     }
 
 
-def _common(state: SessionState) -> JSON:
+def _header(state: SessionState) -> JSON:
     plan = state.plan
     return {
         "exchange_id": state.exchange_id,
@@ -152,32 +152,20 @@ def _common(state: SessionState) -> JSON:
         "ended_at": _iso(state.ended_at),
         "phase_index": state.phase_index,
         "phase_count": len(plan.phases) if plan else 0,
-        "phase": _phase_content(state.phase),
-        "phase_timer": _timer(state.phase_timer),
-        "turns": _turns(state),
-        "floor": _floor(state),
+    }
+
+
+def _fixed(state: SessionState) -> JSON:
+    """What no event changes: the text limits and the forms' fixed choices."""
+    return {
         "limits": dict(LIMITS),
         "reflection_kinds": [kind.value for kind in ReflectionKind],
         **feedback.form(),
-        **stories.view(state),
-        **discussion.view(state),
-        **draft.view(state),
     }
 
 
-def participant_view(state: SessionState) -> JSON:
-    """What every practitioner may see; the same for all of them, so it is built once per event."""
-    return {
-        **_common(state),
-        **cards.participant(state),
-        **selection.participant(state),
-        "roster": [{"id": m.id, "name": m.name} for m in state.roster],
-    }
-
-
-def facilitator_view(state: SessionState) -> JSON:
-    """Everything: the whole plan with planned and actual times, and airtime per person."""
-    view = _common(state)
+def _plan_phases(state: SessionState) -> JSON:
+    """The whole plan with planned and actual times (for the facilitator)."""
     plan = state.plan
     phases: list[JSON] = []
     offset = 0
@@ -197,16 +185,138 @@ def facilitator_view(state: SessionState) -> JSON:
             }
         )
         offset += phase.minutes
-    view["phases"] = phases
-    view["roster"] = [{"id": m.id, "name": m.name, "airtime_seconds": m.airtime} for m in state.roster]
-    return {
-        **view,
-        **agreements.facilitator(state),
-        **cards.facilitator(state),
-        **selection.facilitator(state),
-        **feedback.facilitator(state),
-        **notes.facilitator(state),
-    }
+    return {"phases": phases}
+
+
+def _phase_part(state: SessionState) -> JSON:
+    return {"phase": _phase_content(state.phase)}
+
+
+def _phase_timer_part(state: SessionState) -> JSON:
+    return {"phase_timer": _timer(state.phase_timer)}
+
+
+def _turns_part(state: SessionState) -> JSON:
+    return {"turns": _turns(state)}
+
+
+def _floor_part(state: SessionState) -> JSON:
+    return {"floor": _floor(state)}
+
+
+def _roster(state: SessionState) -> JSON:
+    return {"roster": [{"id": m.id, "name": m.name} for m in state.roster]}
+
+
+def _roster_with_airtime(state: SessionState) -> JSON:
+    return {"roster": [{"id": m.id, "name": m.name, "airtime_seconds": m.airtime} for m in state.roster]}
+
+
+class Section(NamedTuple):
+    """One group of a view's top-level parts, and the state fields it is built from.
+
+    NAMES stands for the roster's ids and names without airtime: most parts show who did something,
+    and airtime changes whenever a turn or a floor ends. A unit test checks that each section reads
+    nothing it does not declare.
+    """
+
+    build: Callable[[SessionState], JSON]
+    reads: tuple[str, ...]
+
+
+NAMES = "names"
+_PHASE = ("plan", "phase_index")
+
+_COMMON = (
+    Section(_header, ("exchange_id", "last_seq", "status", "plan", "started_at", "ended_at", "phase_index")),
+    Section(_phase_part, _PHASE),
+    Section(_phase_timer_part, ("phase_timer",)),
+    Section(_turns_part, (*_PHASE, "turns", NAMES)),
+    # The progressive queue puts whoever has spoken least first: the floor reads airtime too.
+    Section(_floor_part, (*_PHASE, "queue_order", "floor_holder", "floor_since", "hands", "roster")),
+    Section(_fixed, ()),
+    Section(stories.view, ("stories", NAMES)),
+    Section(discussion.view, ("discussion", NAMES)),
+    Section(draft.view, ("plan", "draft", NAMES)),
+)
+
+#: What every practitioner may see; the same for all of them, so it is built once per event.
+PARTICIPANT_SECTIONS = (
+    *_COMMON,
+    Section(cards.participant, ("cards", NAMES)),
+    Section(selection.participant, ("selection", "stories", NAMES)),
+    Section(_roster, (NAMES,)),
+)
+
+#: Everything: the whole plan with planned and actual times, and airtime per person.
+FACILITATOR_SECTIONS = (
+    *_COMMON,
+    Section(_plan_phases, ("plan", "phases")),
+    Section(_roster_with_airtime, ("roster",)),
+    Section(agreements.facilitator, ("agreements", NAMES)),
+    Section(cards.facilitator, ("cards", NAMES)),
+    Section(selection.facilitator, ("selection", "stories", NAMES)),
+    Section(feedback.facilitator, ("plan", "feedback", "status", "phase_index")),
+    Section(notes.facilitator, ("notes", NAMES)),
+)
+
+
+def _build(sections: tuple[Section, ...], state: SessionState) -> JSON:
+    view: JSON = {}
+    for section in sections:
+        view.update(section.build(state))
+    return view
+
+
+def participant_view(state: SessionState) -> JSON:
+    """What every practitioner may see; the same for all of them, so it is built once per event."""
+    return _build(PARTICIPANT_SECTIONS, state)
+
+
+def facilitator_view(state: SessionState) -> JSON:
+    """Everything: the whole plan with planned and actual times, and airtime per person."""
+    return _build(FACILITATOR_SECTIONS, state)
+
+
+def _names(state: SessionState) -> tuple[tuple[str, str], ...]:
+    return tuple((member.id, member.name) for member in state.roster)
+
+
+class Projection:
+    """A role's view kept up to date: a section is built again only when what it reads has changed.
+
+    A live exchange builds its views after every batch, and most batches touch one or two state
+    fields; the state is immutable, so an unchanged field is the very same object as before. A
+    section that is not built again gives back its old dicts, which the encoder then recognises
+    by identity and does not encode again.
+    """
+
+    def __init__(self, sections: tuple[Section, ...]) -> None:
+        self._sections = sections
+        self._memo: list[tuple[tuple[Any, ...], JSON] | None] = [None] * len(sections)
+        self._roster: tuple[Any, ...] | None = None
+        self._names: tuple[tuple[str, str], ...] = ()
+
+    def __call__(self, state: SessionState) -> JSON:
+        if state.roster is not self._roster:
+            self._roster = state.roster
+            names = _names(state)
+            if names != self._names:  # airtime alone changed: the names stay the same object
+                self._names = names
+        view: JSON = {}
+        for index, section in enumerate(self._sections):
+            inputs = tuple(self._names if name == NAMES else getattr(state, name) for name in section.reads)
+            memo = self._memo[index]
+            if memo is None or not _same(memo[0], inputs):
+                memo = self._memo[index] = (inputs, section.build(state))
+            view.update(memo[1])
+        return view
+
+
+def _same(before: tuple[Any, ...], after: tuple[Any, ...]) -> bool:
+    """The very same inputs. The state is immutable, so an unchanged field is the same object; an
+    equal copy (a new int, say) only costs building that section again, never a stale part."""
+    return all(old is new for old, new in zip(before, after, strict=True))
 
 
 def personal_view(state: SessionState, participant_id: str) -> JSON:
