@@ -15,8 +15,10 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from sqlalchemy import Engine, func, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from typing import Any
+
+from sqlalchemy import Dialect, Engine, bindparam, func, insert, select, update
+from sqlalchemy.sql.expression import Executable
 from sqlmodel import Session, col
 
 from exchange.programmes.models import Exchange, ExchangeStatus
@@ -49,6 +51,35 @@ def _row(envelope: EventEnvelope) -> dict[str, object]:
         "type": payload["type"],
         "payload": payload,
     }
+
+
+_ROW_KEYS = ("exchange_id", "seq", "at", "actor", "command_id", "type", "payload")
+
+
+class _DriverStatement:
+    """A statement compiled once for the engine's dialect and run on the driver's own connection.
+
+    Per execution, SQLAlchemy's statement handling and transaction bookkeeping cost more than
+    SQLite's commit with its fsync (measured: 0.51 -> 0.29 ms for a one-event commit). The column
+    types' own bind processors still convert each value, so the rows are exactly what SQLAlchemy
+    itself would write.
+    """
+
+    def __init__(self, statement: Executable, dialect: Dialect, keys: tuple[str, ...] | None = None) -> None:
+        compiled = statement.compile(dialect=dialect, column_keys=list(keys) if keys else None)
+        self.sql = str(compiled)
+        self._order = tuple(compiled.positiontup) if compiled.positional and compiled.positiontup else None
+        self._convert = {
+            name: convert
+            for name, bind in compiled.binds.items()
+            if (convert := bind.type.dialect_impl(dialect).bind_processor(dialect)) is not None
+        }
+
+    def parameters(self, values: dict[str, Any]) -> tuple[Any, ...] | dict[str, Any]:
+        """What the driver takes: converted values, in the compiled order for a positional driver."""
+        convert = self._convert
+        converted = {key: convert[key](value) if key in convert else value for key, value in values.items()}
+        return converted if self._order is None else tuple(converted[key] for key in self._order)
 
 
 def _envelope(row: SessionEvent) -> EventEnvelope:
@@ -88,6 +119,14 @@ class EventStore:
         # than the two loop steps and the GIL hand-offs of a thread round trip (measured: median
         # command-to-delivery 12 -> 7.6 ms at E=200). PostgreSQL's commits cross the network.
         self._inline = engine.dialect.name == "sqlite"
+        self._insert = _DriverStatement(insert(SessionEvent).inline(), engine.dialect, _ROW_KEYS)
+        self._set_status = _DriverStatement(
+            update(Exchange)
+            .where(col(Exchange.id) == bindparam("exchange_id"))
+            .values(status=bindparam("status"), updated_at=bindparam("updated_at")),
+            engine.dialect,
+        )
+        self._conflict = engine.dialect.loaded_dbapi.IntegrityError
         self._pending: asyncio.Queue[_Append] | None = None
         self._task: asyncio.Task[None] | None = None
         self.batches = 0  # committed transactions, for the benchmark's report
@@ -150,7 +189,7 @@ class EventStore:
             self._write(env for request in batch for env in request.envelopes)
             self.appends += len(batch)
             return [None] * len(batch)
-        except IntegrityError:
+        except self._conflict:
             if len(batch) == 1:
                 return [SeqConflict(str(batch[0].envelopes[0].seq))]
         outcomes: list[BaseException | None] = []
@@ -159,18 +198,29 @@ class EventStore:
                 self._write(request.envelopes)
                 self.appends += 1
                 outcomes.append(None)
-            except IntegrityError:
+            except self._conflict:
                 outcomes.append(SeqConflict(str(request.envelopes[0].seq)))
         return outcomes
 
     def _write(self, envelopes) -> None:  # noqa: ANN001 - any iterable of envelopes
+        """One transaction on the driver's connection (see _DriverStatement); raises its IntegrityError."""
         envelopes = list(envelopes)
-        with self.engine.begin() as conn:
-            conn.execute(insert(SessionEvent), [_row(envelope) for envelope in envelopes])
-            for exchange_id, status in _status_changes(envelopes).items():
-                conn.execute(
-                    update(Exchange).where(col(Exchange.id) == exchange_id).values(status=status, updated_at=utcnow())
-                )
+        connection = self.engine.raw_connection()
+        try:
+            cursor = connection.cursor()
+            try:
+                cursor.executemany(self._insert.sql, [self._insert.parameters(_row(e)) for e in envelopes])
+                for exchange_id, status in _status_changes(envelopes).items():
+                    values = {"exchange_id": exchange_id, "status": status.value, "updated_at": utcnow()}
+                    cursor.execute(self._set_status.sql, self._set_status.parameters(values))
+                connection.commit()
+            except BaseException:
+                connection.rollback()
+                raise
+            finally:
+                cursor.close()
+        finally:
+            connection.close()  # back to the pool
 
     # --- reading ------------------------------------------------------------------------------
 
