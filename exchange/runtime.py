@@ -3,16 +3,19 @@
 The GIL: the event writer's thread (group commit) runs Python code too. With CPython's 5 ms switch
 interval the event loop can wait that long for the GIL after every commit; 1 ms keeps it responsive.
 
-The garbage collector: CPython's full collection walks every tracked object, so with the default thresholds its pause
-grows with the open sockets and the hubs' state (0.5 s at 2,200 sockets, 3 s at 5,500, measured with
-`python -m bench.run --gc-log`): the tail of every live frame. Most of those objects live as long as
-their socket or exchange, so scanning them again and again finds nothing.
+The garbage collector: CPython's full collection walks every tracked object, so with the default
+thresholds its pause grows with the open sockets and the hubs' state (0.5 s at 2,200 sockets, 3 s at
+5,500, measured with `python -m bench.run --gc-log`): the tail of every live frame. Most of those
+objects live as long as their socket or exchange, so scanning them again and again finds nothing.
+Young collections cost more than their size suggests too: CPython counts allocations minus
+deallocations, so while new parts of views replace old ones the young generation grows to 20,000
+objects and more, and walking them (their references land all over a large heap) took 20-60 ms.
 
-The policy: automatic full collections are off. Every `freeze_seconds` the objects that became old
-since the last round (few, so this is quick) are collected and the survivors frozen: later
-collections skip them. Objects that die are still freed at once by reference counting; only garbage
-*cycles* among frozen objects wait, for the rare full round every `full_seconds`, which unfreezes and
-collects everything.
+The policy: automatic collections are off. Every `freeze_seconds` (0.1 s) what was made since the
+last round is collected and the survivors frozen: later collections skip them, so each object is
+walked about once, in pauses of a few milliseconds. Objects that die are still freed at once by
+reference counting; only garbage *cycles* wait for the next round, or, among frozen objects, for
+the rare full round every `full_seconds`, which unfreezes and collects everything.
 """
 
 from __future__ import annotations
@@ -28,7 +31,6 @@ from collections.abc import AsyncIterator
 log = logging.getLogger(__name__)
 
 SWITCH_INTERVAL = 0.001  # seconds a thread may hold the GIL while another waits (CPython: 0.005)
-NEVER = 2**30  # as a full-collection threshold: never by itself
 
 
 def _round(full: bool) -> float:
@@ -70,9 +72,8 @@ async def tuned_runtime(freeze_seconds: float, full_seconds: float) -> AsyncIter
 
 @contextlib.asynccontextmanager
 async def _collector_policy(freeze_seconds: float, full_seconds: float) -> AsyncIterator[None]:
-    thresholds = gc.get_threshold()
-    # The young generations keep CPython's thresholds: larger ones measured longer pauses, not fewer.
-    gc.set_threshold(thresholds[0], thresholds[1], NEVER)
+    enabled = gc.isenabled()
+    gc.disable()  # only the rounds collect
     _round(full=False)  # what startup made (modules, the app, the hubs) lives to the end
     task = asyncio.get_running_loop().create_task(_rounds(freeze_seconds, full_seconds))
     try:
@@ -82,4 +83,5 @@ async def _collector_policy(freeze_seconds: float, full_seconds: float) -> Async
         with contextlib.suppress(asyncio.CancelledError):
             await task
         gc.unfreeze()
-        gc.set_threshold(*thresholds)
+        if enabled:
+            gc.enable()

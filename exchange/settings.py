@@ -38,9 +38,9 @@ class Settings(BaseSettings):
     ws_heartbeat_seconds: float = Field(default=10.0, gt=0, le=300)
     #: permessage-deflate: less bandwidth for phones, more memory and CPU per socket.
     ws_compression: bool = True
-    #: Seconds between rounds that collect what became old and freeze the survivors; 0 keeps
-    #: CPython's own collector (see exchange/runtime.py).
-    gc_freeze_seconds: float = Field(default=1.0, ge=0, le=3600)
+    #: Seconds between the collector's rounds, which collect what is new and freeze the survivors;
+    #: 0 keeps CPython's own collector (see exchange/runtime.py).
+    gc_freeze_seconds: float = Field(default=0.1, ge=0, le=3600)
     #: Seconds between full collections, which also reclaim garbage cycles among frozen objects.
     gc_full_seconds: float = Field(default=3600.0, ge=10, le=7 * 24 * 3600)
     #: Proxies whose X-Forwarded-* headers are trusted (the load balancer).

@@ -7,7 +7,7 @@ import gc
 import sys
 import weakref
 
-from exchange.runtime import NEVER, SWITCH_INTERVAL, _round, tuned_runtime
+from exchange.runtime import SWITCH_INTERVAL, _round, tuned_runtime
 
 
 class _Node:
@@ -16,15 +16,28 @@ class _Node:
 
 
 async def test_the_policy_applies_while_the_app_runs_and_is_undone_after() -> None:
-    thresholds, interval = gc.get_threshold(), sys.getswitchinterval()
+    assert gc.isenabled()
+    interval = sys.getswitchinterval()
     async with tuned_runtime(0.01, 3600):
-        assert gc.get_threshold() == (thresholds[0], thresholds[1], NEVER)
+        assert not gc.isenabled(), "only the rounds collect"
         assert sys.getswitchinterval() == SWITCH_INTERVAL
         assert gc.get_freeze_count() > 0
         await asyncio.sleep(0.05)  # a few rounds run
-    assert gc.get_threshold() == thresholds
+    assert gc.isenabled()
     assert sys.getswitchinterval() == interval
     assert gc.get_freeze_count() == 0
+
+
+async def test_a_new_garbage_cycle_is_freed_by_the_next_round() -> None:
+    async with tuned_runtime(0.01, 3600):
+        node = _Node()
+        gone = weakref.ref(node)
+        del node
+        for _ in range(100):
+            if gone() is None:
+                break
+            await asyncio.sleep(0.01)
+        assert gone() is None
 
 
 def test_a_frozen_cycle_waits_for_the_full_round() -> None:
