@@ -293,30 +293,29 @@ class Projection:
 
     def __init__(self, sections: tuple[Section, ...]) -> None:
         self._sections = sections
-        self._memo: list[tuple[tuple[Any, ...], JSON] | None] = [None] * len(sections)
-        self._roster: tuple[Any, ...] | None = None
-        self._names: tuple[tuple[str, str], ...] = ()
+        self._fields = tuple(sorted({name for section in sections for name in section.reads} - {NAMES}))
+        self._reads = tuple(frozenset(section.reads) for section in sections)
+        self._built: list[JSON] = [{} for _ in sections]
+        self._state: SessionState | None = None
 
     def __call__(self, state: SessionState) -> JSON:
-        if state.roster is not self._roster:
-            self._roster = state.roster
-            names = _names(state)
-            if names != self._names:  # airtime alone changed: the names stay the same object
-                self._names = names
+        last = self._state
+        self._state = state
         view: JSON = {}
+        if last is None:
+            for index, section in enumerate(self._sections):
+                self._built[index] = section.build(state)
+                view.update(self._built[index])
+            return view
+        # An equal copy of a field (a new int, say) only costs building its sections again.
+        changed = {name for name in self._fields if getattr(state, name) is not getattr(last, name)}
+        if "roster" in changed and _names(state) != _names(last):
+            changed.add(NAMES)
         for index, section in enumerate(self._sections):
-            inputs = tuple(self._names if name == NAMES else getattr(state, name) for name in section.reads)
-            memo = self._memo[index]
-            if memo is None or not _same(memo[0], inputs):
-                memo = self._memo[index] = (inputs, section.build(state))
-            view.update(memo[1])
+            if not changed.isdisjoint(self._reads[index]):
+                self._built[index] = section.build(state)
+            view.update(self._built[index])
         return view
-
-
-def _same(before: tuple[Any, ...], after: tuple[Any, ...]) -> bool:
-    """The very same inputs. The state is immutable, so an unchanged field is the same object; an
-    equal copy (a new int, say) only costs building that section again, never a stale part."""
-    return all(old is new for old, new in zip(before, after, strict=True))
 
 
 def personal_view(state: SessionState, participant_id: str) -> JSON:
