@@ -243,3 +243,21 @@ async def test_a_revoked_link_ends_the_open_socket(live) -> None:  # noqa: ANN00
         await victim.wait_for(lambda f: False, timeout=5)
     assert victim.close_code == 1008
     await facilitator.wait_for(lambda f: f["type"] == "presence" and victim.you["id"] not in f["online"])
+
+
+async def test_compressed_sockets_use_small_windows_and_work(server: ServerProcess, live) -> None:  # noqa: ANN001
+    """permessage-deflate (on by default, for phones) with small windows: less zlib state per socket."""
+    setup, facilitator, _practitioners = live
+    compressed = await LiveClient(server.ws_url, setup.exchange_id, Setup.cookie(setup.practitioners[0])).connect(
+        compression="deflate"
+    )
+    try:
+        [deflate] = compressed.ws.protocol.extensions
+        assert deflate.name == "permessage-deflate"
+        assert deflate.remote_max_window_bits == 11  # the server compresses with a 2 KiB window
+        assert deflate.local_max_window_bits == 9  # the client's commands are small: 512 bytes will do
+        await facilitator.ok("start_exchange")
+        view = await compressed.wait_view(lambda v: v["status"] == "live")
+        assert view["phase"]["title"] == "Welcome and ground rules"
+    finally:
+        await compressed.close()
