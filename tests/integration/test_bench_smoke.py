@@ -45,3 +45,12 @@ def test_a_small_benchmark_run_delivers_every_event(tmp_path: Path) -> None:
     assert app["storm"]["converged"] and app["storm"]["clients"] == 8
     assert results["fsync_floor_ms"]["count"] > 0
     assert (out / "latest.md").read_text().startswith("# Load benchmark")
+
+
+def test_the_commit_benchmark_times_durable_appends(tmp_path: Path) -> None:
+    command = [sys.executable, "-m", "bench.commit", "--appends", "30", "--out", str(tmp_path)]
+    finished = subprocess.run(command, check=False, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert finished.returncode == 0, finished.stderr[-4000:]
+    results = json.loads((tmp_path / "commit.json").read_text())
+    assert results["append_ms"]["count"] == 30
+    assert results["fsync_floor_ms"]["count"] > 0
