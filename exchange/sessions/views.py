@@ -293,7 +293,9 @@ class Projection:
 
     def __init__(self, sections: tuple[Section, ...]) -> None:
         self._sections = sections
-        self._fields = tuple(sorted({name for section in sections for name in section.reads} - {NAMES}))
+        reads = {name for section in sections for name in section.reads}
+        # NAMES changes only with the roster: watch the roster whenever some section reads NAMES.
+        self._fields = tuple(sorted(reads - {NAMES} | ({"roster"} if NAMES in reads else set())))
         self._reads = tuple(frozenset(section.reads) for section in sections)
         self._built: list[JSON] = [{} for _ in sections]
         self._state: SessionState | None = None

@@ -129,3 +129,13 @@ def test_an_unchanged_section_is_not_built_again() -> None:
     assert after["phase_timer"] != before["phase_timer"]
     for key in ("phase", "limits", "stories", "cards", "phases", "roster", "notes"):
         assert after[key] is before[key], key
+
+
+def test_a_section_that_reads_only_names_follows_the_roster() -> None:
+    """Even in a projection where no section reads the whole roster, a newcomer's name shows."""
+    roster_only = Section(lambda state: {"names": [m.name for m in state.roster]}, (NAMES,))
+    projection = Projection((roster_only,))
+    session = at_phase(1)
+    assert projection(session.state)["names"] == [m.name for m in session.state.roster]
+    session.do(c.Actor(role=c.Role.PARTICIPANT, id="p:42", name="Late Comer"), c.Join(name="Late Comer"))
+    assert projection(session.state)["names"][-1] == "Late Comer"
