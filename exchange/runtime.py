@@ -1,7 +1,8 @@
 """Process tuning for thousands of long-lived sockets: the garbage collector and the GIL.
 
-The GIL: the event writer's thread (group commit) runs Python code too. With CPython's 5 ms switch
-interval the event loop can wait that long for the GIL after every commit; 1 ms keeps it responsive.
+The GIL: the event writer's thread (PostgreSQL's group commit) and the reader threads run Python
+code too. With CPython's 5 ms switch interval the event loop can wait that long for the GIL after
+every commit; 1 ms keeps it responsive.
 
 The garbage collector: CPython's full collection walks every tracked object, so with the default
 thresholds its pause grows with the open sockets and the hubs' state (0.5 s at 2,200 sockets, 3 s at

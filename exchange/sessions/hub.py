@@ -18,6 +18,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from exchange.i18n import _
 from exchange.logs import current_exchange
@@ -64,6 +65,13 @@ class Accepted:
 
 
 Outcome = Accepted | Rejected
+JSON = dict[str, Any]
+
+
+def _as_json(envelopes: list[EventEnvelope]) -> list[JSON]:
+    """Envelopes as JSON, dumped once per batch: the log's rows, the frames and the broker share them
+    (whoever changes one for a role copies it first)."""
+    return [envelope.model_dump(mode="json") for envelope in envelopes]
 
 
 @dataclass
@@ -170,23 +178,24 @@ class Hub:
                     # Refused on what may be old news from another instance: catch up, decide again.
                     await self._catch_up()
                     outcomes, envelopes, state = self._decide_batch(batch)
+                dumped = _as_json(envelopes)  # once, for the log, the frames and other instances
                 try:
-                    await self.store.append(envelopes)
+                    await self.store.append(envelopes, dumped)
                 except SeqConflict:
                     if loop.time() > give_up:
                         outcomes = [Rejected("busy", _("The exchange is very busy. Please try again."))] * len(batch)
-                        envelopes = []
+                        envelopes = dumped = []
                         break
                     # Another instance got there first: back off a random moment (so two instances
                     # don't collide again in lockstep), then decide again on the fresh state.
                     await asyncio.sleep(random.uniform(0, min(0.1, 0.002 * 2**attempt)))
                     await self._catch_up()
                     continue
-                self._commit(envelopes, state)
+                self._commit(envelopes, state, dumped)
                 break
         self._settle(batch, outcomes)
         if envelopes:
-            await self._publish(envelopes)
+            await self._publish(envelopes, dumped)
 
     def _decide_batch(self, batch: list[_Pending]) -> tuple[list[Outcome], list[EventEnvelope], SessionState]:
         now = self.clock()
@@ -218,13 +227,13 @@ class Hub:
             if not item.done.done():
                 item.done.set_result(outcome)
 
-    def _commit(self, envelopes: list[EventEnvelope], state: SessionState) -> None:
-        """The envelopes are durable: adopt the state they lead to and tell every socket."""
+    def _commit(self, envelopes: list[EventEnvelope], state: SessionState, dumped: list[JSON]) -> None:
+        """The envelopes (`dumped`: as JSON) are durable: adopt the state they lead to, tell every socket."""
         if not envelopes:
             return
         self.state = state
         self._remember(envelopes)
-        self._deliver(envelopes)
+        self._deliver(envelopes, dumped)
         self._changed.set()
 
     def _remember(self, envelopes: list[EventEnvelope]) -> None:
@@ -238,11 +247,10 @@ class Hub:
 
     # --- other instances ----------------------------------------------------------------------
 
-    async def _publish(self, envelopes: list[EventEnvelope]) -> None:
+    async def _publish(self, envelopes: list[EventEnvelope], dumped: list[JSON]) -> None:
         if not self.broker.shared:
             return  # only this hub serves the exchange: telling ourselves costs an encode and a decode
-        envelopes_json = [envelope.model_dump(mode="json") for envelope in envelopes]
-        message = json.dumps({"kind": "events", "envelopes": envelopes_json}).encode()
+        message = json.dumps({"kind": "events", "envelopes": dumped}).encode()
         try:
             await self.broker.publish(self.exchange_id, message)
         except Exception:  # noqa: BLE001 - the log has it; other instances will catch up
@@ -309,7 +317,7 @@ class Hub:
         state = self.state
         for envelope in envelopes:
             state = apply_envelope(state, envelope)
-        self._commit(envelopes, state)
+        self._commit(envelopes, state, _as_json(envelopes))
 
     # --- timers -------------------------------------------------------------------------------
 
@@ -329,13 +337,12 @@ class Hub:
 
     # --- sockets ------------------------------------------------------------------------------
 
-    def _frames(self, envelopes: list[EventEnvelope]) -> tuple[str | None, str | None]:
+    def _frames(self, envelopes: list[EventEnvelope], dumped: list[JSON]) -> tuple[str | None, str | None]:
         """One encoded frame per role, built only if someone of that role is listening.
 
         A frame carries only the parts of the role's view that changed: everyone listening already
         holds the view before this batch (sent whole when they connected, then kept up to date).
         """
-        dumped = [envelope.model_dump(mode="json") for envelope in envelopes]
         frames: dict[Role, str | None] = {}
         for role, project in self._projections.items():
             listening = any(c.staff == (role is Role.FACILITATOR) for c in self.connections)
@@ -353,8 +360,8 @@ class Hub:
                 frames[role] = protocol.events(seq=self.state.last_seq, events=shown, changes=changed(before, view))
         return frames[Role.FACILITATOR], frames[Role.PARTICIPANT]
 
-    def _deliver(self, envelopes: list[EventEnvelope]) -> None:
-        staff_frame, other_frame = self._frames(envelopes)
+    def _deliver(self, envelopes: list[EventEnvelope], dumped: list[JSON]) -> None:
+        staff_frame, other_frame = self._frames(envelopes, dumped)
         for connection in tuple(self.connections):
             frame = staff_frame if connection.staff else other_frame
             if frame is not None:

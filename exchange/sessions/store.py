@@ -41,13 +41,14 @@ class _Append:
     done: asyncio.Future[None] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
 
 
-def _row(envelope: EventEnvelope) -> dict[str, object]:
-    payload = envelope.event.model_dump(mode="json")
+def _row(envelope: EventEnvelope, data: dict[str, Any]) -> dict[str, object]:
+    """The log's row for an envelope; `data` is the envelope as JSON (its time stays a datetime here)."""
+    payload = data["event"]
     return {
         "exchange_id": envelope.exchange_id,
         "seq": envelope.seq,
         "at": envelope.at,
-        "actor": envelope.actor.model_dump(mode="json"),
+        "actor": data["actor"],
         "command_id": envelope.command_id,
         "type": payload["type"],
         "payload": payload,
@@ -113,8 +114,7 @@ class EventStore:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        # One writer thread: SQLite allows one writer anyway, and PostgreSQL gains nothing from more
-        # while the committer already batches.
+        # PostgreSQL's one writer thread: it gains nothing from more while the committer batches.
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="event-writer")
         self._readers = ThreadPoolExecutor(max_workers=4, thread_name_prefix="event-reader")
         # SQLite commits on the event loop's own thread: a local fsync (about 0.2 ms here) costs less
@@ -154,16 +154,22 @@ class EventStore:
 
     # --- writing ------------------------------------------------------------------------------
 
-    async def append(self, envelopes: Sequence[EventEnvelope]) -> None:
-        """Durably append envelopes of one exchange (consecutive seqs); raises SeqConflict."""
+    async def append(self, envelopes: Sequence[EventEnvelope], dumped: Sequence[dict[str, Any]] | None = None) -> None:
+        """Durably append envelopes of one exchange (consecutive seqs); raises SeqConflict.
+
+        `dumped`: the envelopes as JSON, when the caller has them already (a hub dumps each batch once).
+        """
         if not envelopes:
             return
         assert self._pending is not None, "EventStore.start() was not awaited"
+        if dumped is None:
+            dumped = [envelope.model_dump(mode="json") for envelope in envelopes]
         statuses = [
             self._set_status.parameters({"exchange_id": exchange_id, "status": status.value, "updated_at": utcnow()})
             for exchange_id, status in _status_changes(envelopes).items()
         ]
-        request = _Append(envelopes, [self._insert.parameters(_row(e)) for e in envelopes], statuses)
+        rows = [self._insert.parameters(_row(e, data)) for e, data in zip(envelopes, dumped, strict=True)]
+        request = _Append(envelopes, rows, statuses)
         self._pending.put_nowait(request)
         await request.done
 

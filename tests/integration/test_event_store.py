@@ -10,7 +10,7 @@ import asyncio
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine, select, text
 from sqlmodel import Session, col
 
 from bench.seed import seed_exchanges
@@ -19,7 +19,7 @@ from exchange.programmes.models import Exchange, ExchangeStatus
 from exchange.sessions.commands import EndExchange, NextPhase, NextTurn, RaiseHand
 from exchange.sessions.events import EventEnvelope
 from exchange.sessions.models import SessionEvent
-from exchange.sessions.store import EventStore, SeqConflict, _row
+from exchange.sessions.store import EventStore, SeqConflict
 from tests.unit.test_session_support import AMA, BEA, FACILITATOR, joined
 
 
@@ -85,13 +85,20 @@ async def test_the_stored_row_is_what_the_orm_would_store(
     exchange_id = exchange_ids[1]
     first = _log(exchange_id)[0]
     second = first.model_copy(update={"seq": first.seq + 1})
-    with engine.begin() as conn:
-        conn.execute(insert(SessionEvent), [_row(first)])
+    event = first.event.model_dump(mode="json")
+    with Session(engine) as db:  # the ORM, from the envelope's own parts
+        db.add(
+            SessionEvent(
+                exchange_id=exchange_id, seq=first.seq, at=first.at, actor=first.actor.model_dump(mode="json"),
+                command_id=first.command_id, type=event["type"], payload=event,
+            )
+        )  # fmt: skip
+        db.commit()
     await store.append([second])
-    with engine.connect() as conn:
-        rows = conn.exec_driver_sql(
-            "SELECT seq, at, actor, command_id, type, payload FROM session_event WHERE exchange_id = "
-            f"{int(exchange_id)} ORDER BY seq"
+    with engine.connect() as conn:  # untyped text: the values as the database holds them
+        rows = conn.execute(
+            text("SELECT seq, at, actor, command_id, type, payload FROM session_event WHERE exchange_id = :id ORDER BY seq"),
+            {"id": exchange_id},
         ).all()
     assert [row[0] for row in rows] == [first.seq, second.seq]
     by_orm, by_store = (tuple(row[1:]) for row in rows)
