@@ -29,15 +29,7 @@ from exchange.sessions.events import EventEnvelope
 from exchange.sessions.machine import Rejected, apply_envelope, decide, envelop, next_deadline, rebuild
 from exchange.sessions.state import SessionState
 from exchange.sessions.store import EventStore, SeqConflict
-from exchange.sessions.views import (
-    FACILITATOR_SECTIONS,
-    PARTICIPANT_SECTIONS,
-    Projection,
-    changed,
-    personal_subjects,
-    personal_view,
-    visible_event,
-)
+from exchange.sessions.views import personal_subjects, personal_view, projections, visible_event
 from exchange.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -105,13 +97,9 @@ class Hub:
         self._lock = asyncio.Lock()
         self._changed = asyncio.Event()
         self._recent: deque[EventEnvelope] = deque(maxlen=RECENT)
-        #: Per role, the view every listening socket of that role holds (absent: nobody listens).
-        self._views: dict[Role, protocol.EncodedView] = {}
-        #: Per role, the view built again only where the state changed (see views.Projection).
-        self._projections = {
-            Role.FACILITATOR: Projection(FACILITATOR_SECTIONS),
-            Role.PARTICIPANT: Projection(PARTICIPANT_SECTIONS),
-        }
+        #: Per role, the view as sent, built and encoded again only where the state changed (see
+        #: views.Projection). It is up to date whenever someone of that role listens.
+        self._projections = projections()
         self._command_seqs: dict[str, int] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._online: tuple[str, ...] = ()
@@ -344,20 +332,13 @@ class Hub:
         holds the view before this batch (sent whole when they connected, then kept up to date).
         """
         frames: dict[Role, str | None] = {}
-        for role, project in self._projections.items():
-            listening = any(c.staff == (role is Role.FACILITATOR) for c in self.connections)
-            if not listening:
-                self._views.pop(role, None)  # nobody holds it; whoever comes next gets it whole
-                frames[role] = None
+        for role, projection in self._projections.items():
+            if not any(c.staff == (role is Role.FACILITATOR) for c in self.connections):
+                frames[role] = None  # nobody to tell: whoever comes next brings the view up to date
                 continue
-            before = self._views.get(role)
-            view = protocol.encode_view(project(self.state), before)
-            self._views[role] = view
+            changes = projection.update(self.state)
             shown = [e for e in (visible_event(env, role, data) for env, data in zip(envelopes, dumped)) if e]
-            if before is None:
-                frames[role] = protocol.events(seq=self.state.last_seq, events=shown, view=view)
-            else:
-                frames[role] = protocol.events(seq=self.state.last_seq, events=shown, changes=changed(before, view))
+            frames[role] = protocol.events(seq=self.state.last_seq, events=shown, changes=changes)
         return frames[Role.FACILITATOR], frames[Role.PARTICIPANT]
 
     def _deliver(self, envelopes: list[EventEnvelope], dumped: list[JSON]) -> None:
@@ -383,8 +364,9 @@ class Hub:
         async with self._lock:
             seq = self.state.last_seq
             role = Role.FACILITATOR if connection.staff else Role.PARTICIPANT
-            view = self._views.get(role) or protocol.encode_view(self._projections[role](self.state))
-            self._views[role] = view  # what the next batch's changes are counted from
+            projection = self._projections[role]
+            projection.update(self.state)  # a no-op if others of this role listen: it is up to date
+            view = projection.parts
             if last_seq is None or last_seq > seq or seq - last_seq > RESUME_WINDOW:
                 connection.offer(protocol.snapshot(seq=seq, view=view))
             else:

@@ -95,21 +95,16 @@ def welcome(*, you: dict[str, Any], now: datetime, exchange_id: int) -> str:
     )
 
 
-#: A view as sent: each top-level part with its JSON text. A hub keeps the last one per role and
+#: A view as sent: each top-level part with its JSON text. A projection (see views.Projection)
 #: keeps a part's old objects while they still equal the new ones, so an unchanged part is encoded
 #: once, and the objects it holds are long-lived (frozen, not walked by every collection).
 Part = tuple[Any, str]
 EncodedView = dict[str, Part]
 
 
-def encode_view(view: dict[str, Any], before: EncodedView | None = None) -> EncodedView:
-    """Each part of `view` with its JSON text, reusing the parts of `before` that are equal."""
-    parts: EncodedView = {}
-    for key, value in view.items():
-        old = before.get(key) if before else None
-        same = old is not None and (old[0] is value or old[0] == value)
-        parts[key] = old if same else (value, _dump(value))
-    return parts
+def encoded(value: Any) -> Part:
+    """A part of a view with its JSON text."""
+    return value, _dump(value)
 
 
 def _object(parts: dict[str, Part | None]) -> str:

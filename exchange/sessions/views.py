@@ -6,7 +6,7 @@ deadlines themselves, so a view only changes when an event does.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
@@ -35,6 +35,7 @@ from exchange.sessions.activities import (
 )
 from exchange.sessions.activities.stories_data import ReflectionKind
 from exchange.sessions.commands import Role
+from exchange.sessions.protocol import EncodedView, Part, encoded
 from exchange.sessions.events import Event, EventEnvelope
 from exchange.sessions.state import SessionState, Timer
 
@@ -282,42 +283,94 @@ def _names(state: SessionState) -> tuple[tuple[str, str], ...]:
     return tuple((member.id, member.name) for member in state.roster)
 
 
-class Projection:
-    """A role's view kept up to date: a section is built again only when what it reads has changed.
+#: Per section, the state it was last built for and the parts it gave (see Projection).
+SharedBuilds = dict[Section, tuple[SessionState, dict[str, Part]]]
 
-    A live exchange builds its views after every batch, and most batches touch one or two state
-    fields; the state is immutable, so an unchanged field is the very same object as before. A
-    section that is not built again gives back its old dicts, which the encoder then recognises
-    by identity and does not encode again.
+
+class Projection:
+    """A role's view kept up to date and encoded, section by section, part by part.
+
+    A live exchange projects its views after every batch, and most batches touch one or two state
+    fields; the state is immutable, so an unchanged field is the very same object as before. Only
+    the sections that read a changed field are built again, and of their parts only those that
+    differ from before are encoded again: `update` gives exactly those, ready for an events frame,
+    while `parts` holds the whole view for a socket that has nothing yet.
+
+    Projections that share `builds` (one per role of a hub) build a section they have in common
+    once per state, and then hold the very same parts.
     """
 
-    def __init__(self, sections: tuple[Section, ...]) -> None:
+    def __init__(self, sections: tuple[Section, ...], builds: SharedBuilds | None = None) -> None:
         self._sections = sections
         reads = {name for section in sections for name in section.reads}
         # NAMES changes only with the roster: watch the roster whenever some section reads NAMES.
         self._fields = tuple(sorted(reads - {NAMES} | ({"roster"} if NAMES in reads else set())))
         self._reads = tuple(frozenset(section.reads) for section in sections)
-        self._built: list[JSON] = [{} for _ in sections]
+        self._keys: list[tuple[str, ...]] = [() for _ in sections]  # the parts each section gave last
+        self._builds: SharedBuilds = {} if builds is None else builds
         self._state: SessionState | None = None
+        #: The whole view as sent: each top-level part with its JSON text.
+        self.parts: EncodedView = {}
 
-    def __call__(self, state: SessionState) -> JSON:
+    def update(self, state: SessionState) -> dict[str, Part | None]:
+        """Bring the view up to `state`; returns the parts that changed (a part that went: None)."""
         last = self._state
         self._state = state
-        view: JSON = {}
         if last is None:
-            for index, section in enumerate(self._sections):
-                self._built[index] = section.build(state)
-                view.update(self._built[index])
-            return view
-        # An equal copy of a field (a new int, say) only costs building its sections again.
-        changed = {name for name in self._fields if getattr(state, name) is not getattr(last, name)}
-        if "roster" in changed and _names(state) != _names(last):
-            changed.add(NAMES)
-        for index, section in enumerate(self._sections):
-            if not changed.isdisjoint(self._reads[index]):
-                self._built[index] = section.build(state)
-            view.update(self._built[index])
-        return view
+            due: Iterable[int] = range(len(self._sections))
+        else:
+            # An equal copy of a field (a new int, say) only costs building its sections again.
+            changed = {name for name in self._fields if getattr(state, name) is not getattr(last, name)}
+            if "roster" in changed and _names(state) != _names(last):
+                changed.add(NAMES)
+            due = [index for index, reads in enumerate(self._reads) if not changed.isdisjoint(reads)]
+        parts = self.parts
+        changes: dict[str, Part | None] = {}
+        for index in due:
+            fresh = self._build(self._sections[index], state)
+            for key, part in fresh.items():
+                old = parts.get(key)
+                if old is part:
+                    continue
+                parts[key] = part  # equal parts too: from now on both roles hold the same objects
+                if old is None or (old[0] is not part[0] and old[0] != part[0]):
+                    changes[key] = part
+            for key in self._keys[index]:
+                if key not in fresh:
+                    del parts[key]
+                    changes[key] = None
+            self._keys[index] = tuple(fresh)
+        return changes
+
+    def _build(self, section: Section, state: SessionState) -> dict[str, Part]:
+        """The section's parts for `state`: shared if built already, else built and encoded here."""
+        shared = self._builds.get(section)
+        if shared is not None and shared[0] is state:
+            return shared[1]
+        parts = self.parts
+        fresh: dict[str, Part] = {}
+        for key, value in section.build(state).items():
+            old = parts.get(key)
+            # Rebuilt parts are often equal to the old ones (a header whose status stayed):
+            # keeping the old objects saves encoding them and sending them.
+            same = old is not None and (old[0] is value or old[0] == value)
+            fresh[key] = old if same else encoded(value)  # type: ignore[assignment]
+        self._builds[section] = (state, fresh)
+        return fresh
+
+    @property
+    def view(self) -> JSON:
+        """The view as plain JSON-able data."""
+        return {key: value for key, (value, _text) in self.parts.items()}
+
+
+def projections() -> dict[Role, Projection]:
+    """A hub's projections, one per role that gets live views, sharing what they have in common."""
+    builds: SharedBuilds = {}
+    return {
+        Role.FACILITATOR: Projection(FACILITATOR_SECTIONS, builds),
+        Role.PARTICIPANT: Projection(PARTICIPANT_SECTIONS, builds),
+    }
 
 
 def personal_view(state: SessionState, participant_id: str) -> JSON:
@@ -366,14 +419,3 @@ def visible_event(envelope: EventEnvelope, role: Role, data: JSON | None = None)
         data = envelope.model_dump(mode="json")
     redact = REDACTORS.get(envelope.event.type)
     return data if redact is None else redact(data, role)
-
-
-def changed(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, Any]:
-    """The top-level parts of a view that differ between two versions (a part that went is None).
-
-    A client holding `before` gets `after` by replacing these keys: frames carry what changed, not
-    every story, card and prompt again. (The hub compares the parts as encoded JSON.)
-    """
-    changes = {key: value for key, value in after.items() if key not in before or before[key] != value}
-    changes.update((key, None) for key in before.keys() - after.keys())
-    return changes

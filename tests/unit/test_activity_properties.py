@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
 from exchange.sessions import commands as c
+from exchange.sessions import protocol
 from exchange.sessions.activities import agreements_data as ag
 from exchange.sessions.activities import cards_data as cd
 from exchange.sessions.activities import discussion_data as dd
@@ -22,11 +23,11 @@ from exchange.sessions.events import EventEnvelope
 from exchange.sessions.machine import Rejected, decide, rebuild
 from exchange.sessions.state import SessionState
 from exchange.sessions.views import (
-    changed,
     facilitator_view,
     participant_view,
     personal_subjects,
     personal_view,
+    projections,
     visible_event,
 )
 from tests.unit import test_session_properties as core
@@ -228,16 +229,21 @@ def test_applying_each_batchs_changes_gives_the_whole_view(script: list[tuple[c.
     """Frames carry only what changed; over any script the client's view equals the server's."""
     session = at_phase(0)
     state, now = session.state, session.now
-    held = {build: build(state) for build in (facilitator_view, participant_view)}
+    live = projections()
+    builds = {Role.FACILITATOR: facilitator_view, Role.PARTICIPANT: participant_view}
+    for projection in live.values():
+        projection.update(state)
+    # What the pages hold: the whole view as it came over the wire when they connected.
+    held = {role: json.loads(protocol.snapshot(seq=0, view=projection.parts))["view"] for role, projection in live.items()}
     for actor, command in script:
         now += timedelta(seconds=7)
-        before = {build: build(state) for build in held}
         state, envelopes = core.run(state, (actor, command, 7.0), now)
-        for build in held:
+        for role, build in builds.items():
             after = build(state)
-            changes = changed(before[build], after)
-            assert all(before[build].get(key) != value for key, value in changes.items())
-            held[build] = _applied(held[build], changes)
-            assert {k: v for k, v in held[build].items() if v is not None} == {
-                k: v for k, v in after.items() if v is not None
+            frame = json.loads(protocol.events(seq=state.last_seq, events=[], changes=live[role].update(state)))
+            changes = frame["changes"]
+            assert all(held[role].get(key) != value for key, value in changes.items())
+            held[role] = _applied(held[role], changes)
+            assert {k: v for k, v in held[role].items() if v is not None} == {
+                k: v for k, v in json.loads(json.dumps(after)).items() if v is not None
             }

@@ -7,7 +7,7 @@ import json
 from exchange.sessions import commands as c
 from exchange.sessions.commands import Role
 from exchange.sessions.state import SessionState
-from exchange.sessions.views import changed, facilitator_view, participant_view, visible_event
+from exchange.sessions.views import Projection, Section, facilitator_view, participant_view, visible_event
 from tests.unit.test_session_support import AMA, BEA, CHE, FACILITATOR, STORIES, joined
 
 
@@ -82,7 +82,15 @@ def test_visible_event_today_shows_everything_to_everyone() -> None:
 
 
 def test_changes_name_only_the_parts_that_differ_and_the_parts_that_went() -> None:
-    before = {"seq": 1, "phase": {"title": "Welcome"}, "turns": None, "gone": [1]}
-    after = {"seq": 2, "phase": {"title": "Welcome"}, "turns": {"speaker": None}}
-    assert changed(before, after) == {"seq": 2, "turns": {"speaker": None}, "gone": None}
-    assert changed(after, after) == {}
+    def header(state: SessionState) -> dict[str, object]:
+        parts: dict[str, object] = {"seq": state.last_seq, "phase": {"title": "Welcome"}}
+        if state.last_seq < 3:
+            parts["gone"] = [1]
+        return parts
+
+    projection = Projection((Section(header, ("last_seq",)),))
+    first = projection.update(SessionState(exchange_id=1, last_seq=1))
+    assert {key: value for key, (value, _text) in first.items()} == {"seq": 1, "phase": {"title": "Welcome"}, "gone": [1]}
+    assert projection.update(SessionState(exchange_id=1, last_seq=3)) == {"seq": (3, "3"), "gone": None}
+    assert projection.update(SessionState(exchange_id=1, last_seq=3)) == {}
+    assert projection.view == {"seq": 3, "phase": {"title": "Welcome"}}

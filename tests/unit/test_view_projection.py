@@ -1,13 +1,14 @@
 """Projections build a view section again only when what it reads changed: never a stale part.
 
 Two properties over random scripts: each section reads only the state fields it declares (watched
-through a recording stand-in for the state), and a projection fed every state of a script gives
-exactly the view a fresh build gives.
+through a recording stand-in for the state), and a hub's projections fed the states of a script
+hold exactly the view a fresh build gives, encoded, and report exactly the parts that changed.
 """
 
 from __future__ import annotations
 
 import functools
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -15,6 +16,7 @@ from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
 from exchange.sessions import commands as c
+from exchange.sessions.commands import Role
 from exchange.sessions.state import Member, SessionState
 from exchange.sessions.views import (
     FACILITATOR_SECTIONS,
@@ -22,8 +24,10 @@ from exchange.sessions.views import (
     PARTICIPANT_SECTIONS,
     Projection,
     Section,
+    SharedBuilds,
     facilitator_view,
     participant_view,
+    projections,
 )
 from tests.unit import test_session_properties as core
 from tests.unit.test_activity_properties import steps
@@ -109,26 +113,47 @@ def test_each_section_reads_only_what_it_declares(data: st.DataObject) -> None:
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
-def test_a_projection_gives_what_a_fresh_build_gives(data: st.DataObject) -> None:
-    projections = {
-        facilitator_view: Projection(FACILITATOR_SECTIONS),
-        participant_view: Projection(PARTICIPANT_SECTIONS),
-    }
+def test_projections_give_what_a_fresh_build_gives(data: st.DataObject) -> None:
+    """A hub's pair of projections, each updated only while someone of its role listens."""
+    live = projections()
+    builds = {Role.FACILITATOR: facilitator_view, Role.PARTICIPANT: participant_view}
     for state in _states(data):
-        for build, projection in projections.items():
-            assert projection(state) == build(state)
+        for role, projection in live.items():
+            if not data.draw(st.booleans(), label=f"someone of role {role} listens"):
+                continue
+            before = dict(projection.parts)
+            changes = projection.update(state)
+            assert projection.view == builds[role](state)
+            # Each part's text is its value encoded, and the changes are exactly the parts that differ.
+            assert all(json.loads(text) == json.loads(json.dumps(value)) for value, text in projection.parts.values())
+            differ = {key for key, part in projection.parts.items() if key not in before or before[key][0] != part[0]}
+            assert set(changes) == differ | (before.keys() - projection.parts.keys())
 
 
 def test_an_unchanged_section_is_not_built_again() -> None:
     """The point of it: parts whose inputs are the same objects come back as the same objects."""
     session = at_phase(1)
     projection = Projection(FACILITATOR_SECTIONS)
-    before = projection(session.state)
+    projection.update(session.state)
+    before = dict(projection.parts)
     session.do(FACILITATOR, c.AddTime(timer="phase", seconds=30))
-    after = projection(session.state)
-    assert after["phase_timer"] != before["phase_timer"]
+    assert set(projection.update(session.state)) == {"seq", "phase_timer"}
     for key in ("phase", "limits", "stories", "cards", "phases", "roster", "notes"):
-        assert after[key] is before[key], key
+        assert projection.parts[key] is before[key], key
+
+
+def test_the_roles_build_what_they_have_in_common_once() -> None:
+    built: list[int] = []
+    common = Section(lambda state: built.append(state.last_seq) or {"seq": state.last_seq}, ("last_seq",))
+    shared: SharedBuilds = {}
+    staff, others = Projection((common,), shared), Projection((common,), shared)
+    session = at_phase(1)
+    staff.update(session.state)
+    others.update(session.state)
+    session.do(FACILITATOR, c.AddTime(timer="phase", seconds=30))
+    assert staff.update(session.state) == others.update(session.state) == {"seq": staff.parts["seq"]}
+    assert built == [session.state.last_seq - 1, session.state.last_seq]
+    assert staff.parts["seq"] is others.parts["seq"]
 
 
 def test_a_section_that_reads_only_names_follows_the_roster() -> None:
@@ -136,6 +161,7 @@ def test_a_section_that_reads_only_names_follows_the_roster() -> None:
     roster_only = Section(lambda state: {"names": [m.name for m in state.roster]}, (NAMES,))
     projection = Projection((roster_only,))
     session = at_phase(1)
-    assert projection(session.state)["names"] == [m.name for m in session.state.roster]
+    projection.update(session.state)
+    assert projection.view["names"] == [m.name for m in session.state.roster]
     session.do(c.Actor(role=c.Role.PARTICIPANT, id="p:42", name="Late Comer"), c.Join(name="Late Comer"))
-    assert projection(session.state)["names"][-1] == "Late Comer"
+    assert projection.update(session.state)["names"][0][-1] == "Late Comer"
