@@ -95,7 +95,12 @@ class Hub:
         self.connections: set[Connection] = set()
         self._inbox: asyncio.Queue[_Pending] = asyncio.Queue()
         self._lock = asyncio.Lock()
-        self._changed = asyncio.Event()
+        #: One timer per hub for the state's next deadline, moved only when the deadline moves.
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_at: datetime | None = None
+        self._ticking: asyncio.Task[None] | None = None
+        self._context = contextvars.copy_context()
+        self._closed = False
         self._recent: deque[EventEnvelope] = deque(maxlen=RECENT)
         #: Per role, the view as sent, built and encoded again only where the state changed (see
         #: views.Projection). It is up to date whenever someone of that role listens.
@@ -114,22 +119,25 @@ class Hub:
         self.state = rebuild(self.exchange_id, envelopes)
         self._remember(envelopes)
         name = f"hub-{self.exchange_id}"
-        context = contextvars.copy_context()
-        context.run(current_exchange.set, self.exchange_id)  # every log line of these tasks names us
+        self._context.run(current_exchange.set, self.exchange_id)  # every log line of our tasks names us
         self._tasks = [
-            asyncio.create_task(coroutine, name=f"{name}-{role}", context=context)
+            asyncio.create_task(coroutine, name=f"{name}-{role}", context=self._context)
             for role, coroutine in (
                 ("commands", self._work()),
                 ("broker", self._listen()),
-                ("timers", self._run_timers()),
                 ("presence", self._repeat_presence()),
             )
         ]
+        self._context.run(self._arm_timer)
 
     async def close(self) -> None:
-        for task in self._tasks:
+        self._closed = True
+        if self._timer is not None:
+            self._timer.cancel()
+        tasks = [*self._tasks, *([self._ticking] if self._ticking else [])]
+        for task in tasks:
             task.cancel()
-        for task in self._tasks:
+        for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         while not self._inbox.empty():
@@ -222,7 +230,7 @@ class Hub:
         self.state = state
         self._remember(envelopes)
         self._deliver(envelopes, dumped)
-        self._changed.set()
+        self._arm_timer()
 
     def _remember(self, envelopes: list[EventEnvelope]) -> None:
         self._recent.extend(envelopes)
@@ -247,10 +255,13 @@ class Hub:
     async def _listen(self) -> None:
         loop = asyncio.get_running_loop()
         next_check = loop.time() + SAFETY_POLL_SECONDS
+        # Only a shared broker can fail, lose a message or carry other instances' presence: a local
+        # one is simply waited on.
+        poll = POLL_SECONDS if self.broker.shared else None
         async with self.broker.subscribe(self.exchange_id) as queue:
             while True:
                 try:
-                    message = await asyncio.wait_for(queue.get(), timeout=POLL_SECONDS)
+                    message = await asyncio.wait_for(queue.get(), timeout=poll)
                 except TimeoutError:
                     if not self.broker.healthy:  # pub/sub is down: read new events from the log instead
                         async with self._lock:
@@ -309,19 +320,37 @@ class Hub:
 
     # --- timers -------------------------------------------------------------------------------
 
-    async def _run_timers(self) -> None:
-        """Sleep until the next deadline (or a change), then let the machine decide what is due."""
-        while True:
-            self._changed.clear()
-            deadline = next_deadline(self.state)
-            timeout = None if deadline is None else max(0.0, (deadline - self.clock()).total_seconds())
-            try:
-                await asyncio.wait_for(self._changed.wait(), timeout)
-            except TimeoutError:
-                outcome = await self.submit(Tick(type="tick"), SYSTEM)
-                if isinstance(outcome, Rejected):
-                    log.warning("exchange %s: tick refused: %s", self.exchange_id, outcome.message)
-                    await asyncio.sleep(1.0)
+    def _arm_timer(self) -> None:
+        """Wake when the state's next deadline comes (a turn or phase running out), and no earlier.
+
+        Called after every change: most leave the deadline where it was, and then cost a comparison.
+        """
+        if self._closed or self._ticking is not None:
+            return  # the tick in flight arms the timer again when it is done
+        deadline = next_deadline(self.state)
+        if deadline == self._timer_at:
+            return
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer, self._timer_at = None, deadline
+        if deadline is not None:
+            delay = max(0.0, (deadline - self.clock()).total_seconds())
+            self._timer = asyncio.get_running_loop().call_later(delay, self._start_tick, context=self._context)
+
+    def _start_tick(self) -> None:
+        self._timer = self._timer_at = None
+        self._ticking = asyncio.get_running_loop().create_task(self._tick(), context=self._context)
+
+    async def _tick(self) -> None:
+        """Let the machine decide what is due now, then wait for the next deadline."""
+        try:
+            outcome = await self.submit(Tick(type="tick"), SYSTEM)
+            if isinstance(outcome, Rejected):
+                log.warning("exchange %s: tick refused: %s", self.exchange_id, outcome.message)
+                await asyncio.sleep(1.0)
+        finally:
+            self._ticking = None
+        self._arm_timer()
 
     # --- sockets ------------------------------------------------------------------------------
 
