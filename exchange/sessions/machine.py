@@ -7,7 +7,6 @@ Nothing here reads a clock, does I/O or keeps state between calls.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from types import MappingProxyType
@@ -33,7 +32,7 @@ from exchange.sessions.activities import (
 from exchange.sessions.activities.base import Applier, Decision, Rejected, Rule
 from exchange.sessions.commands import Actor, Command, Role
 from exchange.sessions.events import Event, EventEnvelope
-from exchange.sessions.state import SessionState, Status
+from exchange.sessions.state import SessionState, Status, evolve
 
 __all__ = [
     "APPLIERS",
@@ -116,7 +115,7 @@ def apply_envelope(state: SessionState, envelope: EventEnvelope) -> SessionState
 
 
 def _with_seq(state: SessionState, seq: int) -> SessionState:
-    return dataclasses.replace(state, last_seq=seq)
+    return evolve(state, last_seq=seq)
 
 
 def rebuild(exchange_id: int, envelopes: Iterable[EventEnvelope]) -> SessionState:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import datetime
 
 from exchange.sessions.activities.agreements_data import (
@@ -12,7 +11,7 @@ from exchange.sessions.activities.agreements_data import (
 )
 from exchange.sessions.activities.base import JSON, Applier, Decision, Rule, iso
 from exchange.sessions.commands import Actor, Role
-from exchange.sessions.state import SessionState
+from exchange.sessions.state import SessionState, evolve
 
 
 def has_accepted(state: SessionState, participant_id: str) -> bool:
@@ -28,7 +27,7 @@ def accept_agreements(state: SessionState, command: AcceptAgreements, actor: Act
 
 def _accepted(state: SessionState, event: AgreementsAccepted) -> SessionState:
     accepted = (*state.agreements.accepted, Acceptance(event.participant_id, event.at))
-    return dataclasses.replace(state, agreements=dataclasses.replace(state.agreements, accepted=accepted))
+    return evolve(state, agreements=evolve(state.agreements, accepted=accepted))
 
 
 RULES: dict[str, Rule] = {

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -13,7 +12,7 @@ from exchange.i18n import _
 from exchange.prompts.models import ActivityKind
 from exchange.sessions.commands import Actor, Role
 from exchange.sessions.events import Event
-from exchange.sessions.state import SessionState
+from exchange.sessions.state import SessionState, evolve
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,10 +46,10 @@ class Rule:
 def credit_airtime(state: SessionState, participant_id: str, seconds: float) -> SessionState:
     """`state` with `seconds` added to a member's airtime (sums stay in event order: deterministic)."""
     roster = tuple(
-        dataclasses.replace(m, airtime=m.airtime + seconds) if m.id == participant_id else m
+        evolve(m, airtime=m.airtime + seconds) if m.id == participant_id else m
         for m in state.roster
     )
-    return dataclasses.replace(state, roster=roster)
+    return evolve(state, roster=roster)
 
 
 def check_kind(state: SessionState, kinds: frozenset[ActivityKind], message: str) -> Rejected | None:

@@ -7,7 +7,6 @@ hidden from practitioners until the facilitator reveals them; the facilitator se
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import datetime
 
 from exchange.i18n import _
@@ -55,7 +54,7 @@ from exchange.sessions.activities.cards_data import (
 )
 from exchange.sessions.activities.fields import item_id
 from exchange.sessions.commands import Actor, Role
-from exchange.sessions.state import SessionState
+from exchange.sessions.state import SessionState, evolve
 
 CARDS_KINDS = frozenset({ActivityKind.CARDS})
 
@@ -286,12 +285,12 @@ def retract_vote(state: SessionState, command: RetractVote, actor: Actor, now: d
 
 
 def _with(state: SessionState, **changes: object) -> SessionState:
-    return dataclasses.replace(state, cards=dataclasses.replace(state.cards, **changes))
+    return evolve(state, cards=evolve(state.cards, **changes))
 
 
 def _changed_card(state: SessionState, card_id: str, **changes: object) -> SessionState:
     cards = tuple(
-        dataclasses.replace(card, **changes) if card.id == card_id else card for card in state.cards.cards
+        evolve(card, **changes) if card.id == card_id else card for card in state.cards.cards
     )
     return _with(state, cards=cards)
 

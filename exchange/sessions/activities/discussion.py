@@ -8,7 +8,6 @@ hand queue is hands.py.
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import datetime
 
 from exchange.i18n import _
@@ -42,7 +41,7 @@ from exchange.sessions.activities.discussion_data import (
 from exchange.sessions.activities.fields import item_id
 from exchange.prompts.models import ActivityKind
 from exchange.sessions.commands import Actor
-from exchange.sessions.state import SessionState
+from exchange.sessions.state import SessionState, evolve
 
 
 def _standing(state: SessionState, action_id: str) -> Action | Rejected:
@@ -114,15 +113,15 @@ def remove_point(state: SessionState, command: RemovePoint, actor: Actor, now: d
 
 def _changed(state: SessionState, action_id: str, **changes: object) -> SessionState:
     actions = tuple(
-        dataclasses.replace(a, **changes) if a.id == action_id else a for a in state.discussion.actions
+        evolve(a, **changes) if a.id == action_id else a for a in state.discussion.actions
     )
-    return dataclasses.replace(state, discussion=dataclasses.replace(state.discussion, actions=actions))
+    return evolve(state, discussion=evolve(state.discussion, actions=actions))
 
 
 def _added(state: SessionState, event: ActionAdded) -> SessionState:
     action = Action(event.action_id, event.what, event.who, event.due, event.author_id)
     actions = (*state.discussion.actions, action)
-    return dataclasses.replace(state, discussion=dataclasses.replace(state.discussion, actions=actions))
+    return evolve(state, discussion=evolve(state.discussion, actions=actions))
 
 
 def _completed(state: SessionState, event: ActionCompleted) -> SessionState:
@@ -134,7 +133,7 @@ def _removed(state: SessionState, event: ActionRemoved) -> SessionState:
 
 
 def _with_points(state: SessionState, points: tuple[Point, ...]) -> SessionState:
-    return dataclasses.replace(state, discussion=dataclasses.replace(state.discussion, points=points))
+    return evolve(state, discussion=evolve(state.discussion, points=points))
 
 
 def _point_noted(state: SessionState, event: PointNoted) -> SessionState:
@@ -144,7 +143,7 @@ def _point_noted(state: SessionState, event: PointNoted) -> SessionState:
 
 def _point_removed(state: SessionState, event: PointRemoved) -> SessionState:
     points = tuple(
-        dataclasses.replace(p, removed=True) if p.id == event.point_id else p for p in state.discussion.points
+        evolve(p, removed=True) if p.id == event.point_id else p for p in state.discussion.points
     )
     return _with_points(state, points)
 

@@ -7,7 +7,6 @@ words are overwritten without them seeing it. Citations must name standing stori
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import datetime
 
 from exchange.i18n import _
@@ -31,7 +30,7 @@ from exchange.sessions.activities.draft_data import (
     SetDraftFinal,
 )
 from exchange.sessions.commands import Actor
-from exchange.sessions.state import SessionState
+from exchange.sessions.state import SessionState, evolve
 
 DRAFT_KINDS = frozenset({ActivityKind.DRAFT})
 
@@ -111,14 +110,14 @@ def _edited(state: SessionState, event: SectionEdited) -> SessionState:
     others = tuple(
         s for s in state.draft.sections if (s.phase_index, s.index) != (event.phase_index, event.section)
     )
-    return dataclasses.replace(state, draft=dataclasses.replace(state.draft, sections=(*others, written)))
+    return evolve(state, draft=evolve(state.draft, sections=(*others, written)))
 
 
 def _final_set(state: SessionState, event: DraftFinalSet) -> SessionState:
     final = tuple(i for i in state.draft.final if i != event.phase_index)
     if event.final:
         final = (*final, event.phase_index)
-    return dataclasses.replace(state, draft=dataclasses.replace(state.draft, final=final))
+    return evolve(state, draft=evolve(state.draft, final=final))
 
 
 RULES: dict[str, Rule] = {

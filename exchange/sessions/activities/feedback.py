@@ -8,7 +8,6 @@ moment someone submits can't tell the facilitator who wrote what.
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import datetime
 
 from exchange.i18n import _
@@ -32,7 +31,7 @@ from exchange.sessions.activities.feedback_data import (
     SubmitFeedback,
 )
 from exchange.sessions.commands import Actor, Role
-from exchange.sessions.state import SessionState, Status
+from exchange.sessions.state import SessionState, Status, evolve
 
 
 def rating_question(rating: Rating) -> str:
@@ -84,7 +83,7 @@ def _submitted(state: SessionState, event: FeedbackSubmitted) -> SessionState:
         for a in state.feedback.answers
         if (a.phase_index, a.participant_id) != (answer.phase_index, answer.participant_id)
     )
-    return dataclasses.replace(state, feedback=dataclasses.replace(state.feedback, answers=(*kept, answer)))
+    return evolve(state, feedback=evolve(state.feedback, answers=(*kept, answer)))
 
 
 RULES: dict[str, Rule] = {

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import datetime
 
 from exchange.i18n import _
@@ -34,7 +33,7 @@ from exchange.sessions.events import (
     HandRaised,
     QueueOrderSet,
 )
-from exchange.sessions.state import Hand, SessionState
+from exchange.sessions.state import Hand, SessionState, evolve
 
 
 def queue(state: SessionState) -> tuple[Hand, ...]:
@@ -148,15 +147,15 @@ def _without(state: SessionState, participant_id: str) -> tuple[Hand, ...]:
 
 def _raised(state: SessionState, event: HandRaised) -> SessionState:
     hands = (*state.hands, Hand(participant_id=event.participant_id, raised_at=event.at))
-    return dataclasses.replace(state, hands=hands)
+    return evolve(state, hands=hands)
 
 
 def _lowered(state: SessionState, event: HandLowered) -> SessionState:
-    return dataclasses.replace(state, hands=_without(state, event.participant_id))
+    return evolve(state, hands=_without(state, event.participant_id))
 
 
 def _given(state: SessionState, event: FloorGiven) -> SessionState:
-    return dataclasses.replace(
+    return evolve(
         state,
         hands=_without(state, event.participant_id),
         floor_holder=event.participant_id,
@@ -165,12 +164,12 @@ def _given(state: SessionState, event: FloorGiven) -> SessionState:
 
 
 def _ended(state: SessionState, event: FloorEnded) -> SessionState:
-    state = dataclasses.replace(state, floor_holder=None, floor_since=None)
+    state = evolve(state, floor_holder=None, floor_since=None)
     return credit_airtime(state, event.participant_id, event.seconds)
 
 
 def _order_set(state: SessionState, event: QueueOrderSet) -> SessionState:
-    return dataclasses.replace(state, queue_order=event.order)
+    return evolve(state, queue_order=event.order)
 
 
 RULES: dict[str, Rule] = {

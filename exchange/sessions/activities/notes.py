@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import datetime
 
 from exchange.i18n import _
@@ -31,7 +30,7 @@ from exchange.sessions.activities.notes_data import (
     ResolvePoint,
 )
 from exchange.sessions.commands import Actor
-from exchange.sessions.state import SessionState
+from exchange.sessions.state import SessionState, evolve
 
 
 def add_note(state: SessionState, command: AddNote, actor: Actor, now: datetime) -> Decision:
@@ -67,7 +66,7 @@ def resolve_point(state: SessionState, command: ResolvePoint, actor: Actor, now:
 
 
 def _with(state: SessionState, **changes: object) -> SessionState:
-    return dataclasses.replace(state, notes=dataclasses.replace(state.notes, **changes))
+    return evolve(state, notes=evolve(state.notes, **changes))
 
 
 def _noted(state: SessionState, event: NoteAdded) -> SessionState:
@@ -82,7 +81,7 @@ def _parked(state: SessionState, event: PointParked) -> SessionState:
 
 def _resolved(state: SessionState, event: PointResolved) -> SessionState:
     lot = tuple(
-        dataclasses.replace(p, resolved=event.resolved) if p.id == event.item_id else p
+        evolve(p, resolved=event.resolved) if p.id == event.item_id else p
         for p in state.notes.parking_lot
     )
     return _with(state, parking_lot=lot)

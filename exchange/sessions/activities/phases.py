@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import datetime
 
 from exchange.i18n import _
@@ -34,7 +33,7 @@ from exchange.sessions.events import (
     PhaseStarted,
     TimeUp,
 )
-from exchange.sessions.state import PhaseRecord, SessionState, Status, Timer, Turns
+from exchange.sessions.state import PhaseRecord, SessionState, Status, Timer, Turns, evolve
 
 
 def _open(state: SessionState, index: int, now: datetime) -> list[Event]:
@@ -131,7 +130,7 @@ def tick(state: SessionState, command: Tick, actor: Actor, now: datetime) -> Dec
 
 
 def _exchange_started(state: SessionState, event: ExchangeStarted) -> SessionState:
-    return dataclasses.replace(
+    return evolve(
         state,
         status=Status.LIVE,
         plan=event.plan,
@@ -145,7 +144,7 @@ def _phase_started(state: SessionState, event: PhaseStarted) -> SessionState:
     records = list(state.phases)
     first = records[event.index].started_at or event.started_at
     records[event.index] = PhaseRecord(started_at=first, ended_at=None)
-    return dataclasses.replace(
+    return evolve(
         state,
         phase_index=event.index,
         phases=tuple(records),
@@ -160,15 +159,15 @@ def _phase_started(state: SessionState, event: PhaseStarted) -> SessionState:
 
 def _phase_ended(state: SessionState, event: PhaseEnded) -> SessionState:
     records = list(state.phases)
-    records[event.index] = dataclasses.replace(records[event.index], ended_at=event.ended_at)
+    records[event.index] = evolve(records[event.index], ended_at=event.ended_at)
     # Turns and floor were ended by their own events; what is left of the phase simply goes.
-    return dataclasses.replace(
+    return evolve(
         state, phases=tuple(records), phase_timer=Timer(), turns=Turns(), hands=()
     )
 
 
 def _exchange_ended(state: SessionState, event: ExchangeEnded) -> SessionState:
-    return dataclasses.replace(state, status=Status.ENDED, ended_at=event.ended_at, phase_index=None)
+    return evolve(state, status=Status.ENDED, ended_at=event.ended_at, phase_index=None)
 
 
 RULES: dict[str, Rule] = {

@@ -6,7 +6,6 @@ Allowed whether the exchange is live or over, since leads usually redact after r
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import datetime
 
 from exchange.i18n import _
@@ -18,7 +17,7 @@ from exchange.sessions.activities.redaction_data import (
     Redaction,
 )
 from exchange.sessions.commands import Actor, Role
-from exchange.sessions.state import SessionState
+from exchange.sessions.state import SessionState, evolve
 
 
 def contribution_ids(state: SessionState) -> frozenset[str]:
@@ -49,7 +48,7 @@ def redact(state: SessionState, command: RedactContribution, actor: Actor, now: 
 def _redacted(state: SessionState, event: ContributionRedacted) -> SessionState:
     kept = tuple(r for r in state.redactions.redactions if r.item_id != event.item_id)
     redactions = (*kept, Redaction(item_id=event.item_id, reason=event.reason, by=event.by))
-    return dataclasses.replace(state, redactions=dataclasses.replace(state.redactions, redactions=redactions))
+    return evolve(state, redactions=evolve(state.redactions, redactions=redactions))
 
 
 RULES: dict[str, Rule] = {

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import datetime
 
 from exchange.i18n import _
@@ -10,7 +9,7 @@ from exchange.sessions.activities import turns
 from exchange.sessions.activities.base import Applier, Decision, Rejected, Rule
 from exchange.sessions.commands import MAX_ORDER_LENGTH, Actor, Join, Role
 from exchange.sessions.events import ParticipantJoined
-from exchange.sessions.state import Member, SessionState, Status
+from exchange.sessions.state import Member, SessionState, Status, evolve
 
 #: The most practitioners one exchange takes; keeps every order within its bounds.
 MAX_ROSTER = MAX_ORDER_LENGTH
@@ -30,7 +29,7 @@ def join(state: SessionState, command: Join, actor: Actor, now: datetime) -> Dec
 
 def _joined(state: SessionState, event: ParticipantJoined) -> SessionState:
     member = Member(id=event.participant_id, name=event.name)
-    return dataclasses.replace(state, roster=(*state.roster, member))
+    return evolve(state, roster=(*state.roster, member))
 
 
 RULES: dict[str, Rule] = {

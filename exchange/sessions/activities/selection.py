@@ -10,7 +10,6 @@ back to the tellers. Recording again for the same domain replaces the earlier ch
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import datetime
 
 from exchange.i18n import _
@@ -47,7 +46,7 @@ from exchange.sessions.activities.selection_data import (
     SelectionVoteRetracted,
 )
 from exchange.sessions.commands import Actor, Role
-from exchange.sessions.state import SessionState
+from exchange.sessions.state import SessionState, evolve
 
 SELECTION_KINDS = frozenset({ActivityKind.SELECTION})
 DEFAULT_VOTES = 1
@@ -200,7 +199,7 @@ def record_selection(state: SessionState, command: RecordSelection, actor: Actor
 
 
 def _with(state: SessionState, **changes: object) -> SessionState:
-    return dataclasses.replace(state, selection=dataclasses.replace(state.selection, **changes))
+    return evolve(state, selection=evolve(state.selection, **changes))
 
 
 def _opened(state: SessionState, event: SelectionRoundOpened) -> SessionState:
@@ -222,7 +221,7 @@ def _retracted(state: SessionState, event: SelectionVoteRetracted) -> SessionSta
 
 def _closed(state: SessionState, event: SelectionRoundClosed) -> SessionState:
     rounds = tuple(
-        dataclasses.replace(r, open=False) if r.number == event.round else r for r in state.selection.rounds
+        evolve(r, open=False) if r.number == event.round else r for r in state.selection.rounds
     )
     return _with(state, rounds=rounds)
 

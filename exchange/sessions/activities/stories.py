@@ -8,7 +8,6 @@ exports.
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import datetime
 
 from exchange.i18n import _
@@ -49,7 +48,7 @@ from exchange.sessions.activities.stories_data import (
     WriteListeningNote,
 )
 from exchange.sessions.commands import Actor, Role
-from exchange.sessions.state import SessionState
+from exchange.sessions.state import SessionState, evolve
 
 STORY_KINDS = frozenset({ActivityKind.STORY_ROUND})
 #: Reflections and recall also fit a reflection round run as an open discussion.
@@ -226,12 +225,12 @@ def set_off_record(state: SessionState, command: SetOffRecord, actor: Actor, now
 
 
 def _with(state: SessionState, **changes: object) -> SessionState:
-    return dataclasses.replace(state, stories=dataclasses.replace(state.stories, **changes))
+    return evolve(state, stories=evolve(state.stories, **changes))
 
 
 def _changed_story(state: SessionState, story_id: str, **changes: object) -> SessionState:
     stories = tuple(
-        dataclasses.replace(s, **changes) if s.id == story_id else s for s in state.stories.stories
+        evolve(s, **changes) if s.id == story_id else s for s in state.stories.stories
     )
     return _with(state, stories=stories)
 
@@ -269,11 +268,11 @@ def _off_record(state: SessionState, event: OffRecordSet) -> SessionState:
     current = state.stories
     return _with(
         state,
-        stories=tuple(dataclasses.replace(s, off_record=flag) if s.id == event.item_id else s for s in current.stories),
+        stories=tuple(evolve(s, off_record=flag) if s.id == event.item_id else s for s in current.stories),
         reflections=tuple(
-            dataclasses.replace(r, off_record=flag) if r.id == event.item_id else r for r in current.reflections
+            evolve(r, off_record=flag) if r.id == event.item_id else r for r in current.reflections
         ),
-        recalls=tuple(dataclasses.replace(r, off_record=flag) if r.id == event.item_id else r for r in current.recalls),
+        recalls=tuple(evolve(r, off_record=flag) if r.id == event.item_id else r for r in current.recalls),
     )
 
 

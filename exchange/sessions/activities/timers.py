@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import UTC, datetime, timedelta
 
 from exchange.i18n import _
 from exchange.sessions.activities.base import FACILITATOR_ONLY, Applier, Decision, Rejected, Rule
 from exchange.sessions.commands import Actor, AddTime, PauseTimer, ResumeTimer, TimerKind
 from exchange.sessions.events import TimeAdded, TimerPaused, TimerResumed, TimeUp
-from exchange.sessions.state import SessionState, Timer
+from exchange.sessions.state import SessionState, Timer, evolve
 
 #: Longer than any exchange; stops repeated add_time from overflowing a datetime.
 MAX_TIMER_SECONDS = 24 * 3600
@@ -58,8 +57,8 @@ def timer_of(state: SessionState, kind: TimerKind) -> Timer | None:
 def with_timer(state: SessionState, kind: TimerKind, timer: Timer) -> SessionState:
     """`state` with the timer named `kind` replaced."""
     if kind is TimerKind.PHASE:
-        return dataclasses.replace(state, phase_timer=timer)
-    return dataclasses.replace(state, turns=dataclasses.replace(state.turns, timer=timer))
+        return evolve(state, phase_timer=timer)
+    return evolve(state, turns=evolve(state.turns, timer=timer))
 
 
 def _no_timer(kind: TimerKind) -> Rejected:
@@ -117,7 +116,7 @@ def add_seconds(state: SessionState, kind: TimerKind, seconds: int, now: datetim
 
 def _time_up(state: SessionState, event: TimeUp) -> SessionState:
     timer = timer_of(state, event.timer) or Timer()
-    return with_timer(state, event.timer, dataclasses.replace(timer, time_up=True))
+    return with_timer(state, event.timer, evolve(timer, time_up=True))
 
 
 def _paused(state: SessionState, event: TimerPaused) -> SessionState:

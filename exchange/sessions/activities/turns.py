@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import random
 from datetime import datetime
 
@@ -39,7 +38,7 @@ from exchange.sessions.events import (
     TurnEndReason,
     TurnStarted,
 )
-from exchange.sessions.state import SessionState, Timer, Turns
+from exchange.sessions.state import SessionState, Timer, Turns, evolve
 
 
 def opening_order(state: SessionState, index: int) -> tuple[str, ...]:
@@ -210,22 +209,22 @@ def _without(ids: tuple[str, ...], *drop: str) -> tuple[str, ...]:
 
 def _order_set(state: SessionState, event: SpeakingOrderSet) -> SessionState:
     turns = state.turns
-    turns = dataclasses.replace(
+    turns = evolve(
         turns,
         remaining=event.order,
         done=_without(turns.done, *event.order),
         skipped=_without(turns.skipped, *event.order),
     )
-    return dataclasses.replace(state, turns=turns)
+    return evolve(state, turns=turns)
 
 
 def _skipped(state: SessionState, event: ParticipantSkipped) -> SessionState:
     pid = event.participant_id
     turns = state.turns
-    turns = dataclasses.replace(
+    turns = evolve(
         turns, remaining=_without(turns.remaining, pid), skipped=(*turns.skipped, pid)
     )
-    return dataclasses.replace(state, turns=turns)
+    return evolve(state, turns=turns)
 
 
 def _started(state: SessionState, event: TurnStarted) -> SessionState:
@@ -239,19 +238,19 @@ def _started(state: SessionState, event: TurnStarted) -> SessionState:
         since=event.started_at,
         timer=Timer(deadline=event.deadline),
     )
-    return dataclasses.replace(state, turns=turns)
+    return evolve(state, turns=turns)
 
 
 def _ended(state: SessionState, event: TurnEnded) -> SessionState:
     pid = event.participant_id
-    turns = dataclasses.replace(state.turns, speaker=None, since=None, timer=Timer())
+    turns = evolve(state.turns, speaker=None, since=None, timer=Timer())
     if event.reason is TurnEndReason.PASSED:
-        turns = dataclasses.replace(turns, remaining=(*turns.remaining, pid))
+        turns = evolve(turns, remaining=(*turns.remaining, pid))
     elif event.reason is TurnEndReason.SKIPPED:
-        turns = dataclasses.replace(turns, skipped=(*turns.skipped, pid))
+        turns = evolve(turns, skipped=(*turns.skipped, pid))
     else:
-        turns = dataclasses.replace(turns, done=(*turns.done, pid))
-    return credit_airtime(dataclasses.replace(state, turns=turns), pid, event.seconds)
+        turns = evolve(turns, done=(*turns.done, pid))
+    return credit_airtime(evolve(state, turns=turns), pid, event.seconds)
 
 
 RULES: dict[str, Rule] = {
