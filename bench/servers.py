@@ -101,18 +101,19 @@ class Server:
         raise RuntimeError("no answer on /healthz")
 
     def gc_pauses(self) -> dict[str, object]:
-        """What bench.gclog wrote to the server's log: full collections and long pauses."""
+        """What bench.gclog wrote to the server's log: the collector's rounds and long pauses."""
         pauses = []
         for line in self.log_path.read_text(errors="replace").splitlines():
             if line.startswith("BENCH-GC "):
                 fields = dict(part.split("=", 1) for part in line.split()[1:])
                 pauses.append((int(fields["gen"]), float(fields["ms"]), int(fields["objects"])))
-        full = [p for p in pauses if p[0] == 2]
+        rounds = [p for p in pauses if p[0] >= 1]
         return {
-            "full_collections": len(full),
-            "full_max_ms": max((p[1] for p in full), default=None),
-            "full_total_ms": round(sum(p[1] for p in full), 1),
-            "objects_at_last_full": full[-1][2] if full else None,
+            "rounds": len(rounds),
+            "round_max_ms": max((p[1] for p in rounds), default=None),
+            "round_total_ms": round(sum(p[1] for p in rounds), 1),
+            "objects_after_last_round": rounds[-1][2] if rounds else None,
+            "full_collections": sum(1 for p in pauses if p[0] == 2),
             "pauses_over_5ms": sum(1 for p in pauses if p[1] > 5),
         }
 
