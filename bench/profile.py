@@ -57,7 +57,13 @@ def _name(frame: str) -> str:
 
 
 def summarise(collapsed: Path, *, top: int = 25) -> dict[str, object]:
-    """Self and inclusive sample shares per function, from py-spy's raw (collapsed) output."""
+    """Self and inclusive sample shares per function on the event loop's thread, from py-spy's raw output.
+
+    The server's work is on its main thread (the event loop); the database readers and uvloop's
+    helpers mostly wait, and py-spy still samples some of those waits, so shares are of the main
+    thread's samples, and the other threads' are listed apart. Frames present in every sample (the
+    interpreter and uvicorn starting the loop) are left out of the inclusive list.
+    """
     own: Counter[str] = Counter()
     inclusive: Counter[str] = Counter()
     threads: Counter[str] = Counter()
@@ -71,17 +77,21 @@ def summarise(collapsed: Path, *, top: int = 25) -> dict[str, object]:
         thread = "all"
         while frames and frames[0].startswith(("thread ", "process ")):
             thread = frames.pop(0)
-        frames = [_name(f) for f in frames]
         threads[thread] += count
+        if thread != "all" and "MainThread" not in thread:
+            continue
+        frames = [_name(f) for f in frames]
         total += count
         if frames:
             own[frames[-1]] += count
         for name in set(frames):
             inclusive[name] += count
     share = lambda n: round(100.0 * n / total, 1) if total else 0.0
+    everywhere = {name for name, n in inclusive.items() if n == total}
+    all_threads = sum(threads.values())
     return {
         "samples": total,
         "self_top": [(name, share(n)) for name, n in own.most_common(top)],
-        "inclusive_top": [(name, share(n)) for name, n in inclusive.most_common(top * 2)],
-        "threads": [(name, share(n)) for name, n in threads.most_common(8)],
+        "inclusive_top": [(name, share(n)) for name, n in inclusive.most_common() if name not in everywhere][: top * 2],
+        "threads": [(name, round(100.0 * n / all_threads, 1)) for name, n in threads.most_common(8)],
     }

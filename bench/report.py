@@ -158,9 +158,10 @@ def _profile_section(points: list[dict[str, Any]]) -> list[str]:
         lines += [
             "## Profile of the app under load (py-spy)",
             "",
-            f"{prof.get('samples')} samples over {prof.get('seconds')} s of the measured window "
-            f"(this run's latencies are perturbed by the sampling). Flame graph: `{prof.get('flamegraph', '–')}`, "
-            f"collapsed stacks: `{prof.get('collapsed', '–')}`.",
+            f"{prof.get('samples')} samples of the event loop's thread over {prof.get('seconds')} s of the measured "
+            f"window; shares are of those samples (this run's latencies are perturbed by the sampling). "
+            f"Samples per thread: {', '.join(f'{name} {pct}%' for name, pct in prof.get('threads', []))}. "
+            f"Flame graph: `{prof.get('flamegraph', '–')}`, collapsed stacks: `{prof.get('collapsed', '–')}`.",
             "",
             "| on CPU itself (self) | % | | including callees | % |",
             "|---|---|---|---|---|",
@@ -207,6 +208,9 @@ def plot(results: dict[str, Any], points: list[dict[str, Any]], path: Path) -> b
         ax.grid(True, which="both", linewidth=0.3)
         ax.legend(fontsize=8)
     else:
+        if not any(_get(point, "_raw", "c2ld_ms") for point in points):
+            # A report written again from its JSON: the samples are not kept there, so keep the plot.
+            return path.exists()
         fig, (ax, over_time) = plt.subplots(1, 2, figsize=(12, 4.5), dpi=110, gridspec_kw={"width_ratios": [1, 1.2]})
         for point in points:
             values = sorted(_get(point, "_raw", "c2ld_ms") or [])
@@ -272,8 +276,9 @@ def write_report(results: dict[str, Any], out: Path, *, json_name: str) -> Path:
         f"{'deflate' if settings['compression'] else 'none'}; "
         f"{'PostgreSQL + Redis, 2 instances' if settings['scale_out'] else 'SQLite (WAL, synchronous=FULL)'}. "
         "Facilitators run turns (next/finish/extend, turn time) and the open floor (give/end floor, queue order, "
-        "phase time) and switch phases; practitioners raise and lower hands and pass or finish their turn "
-        "(cards and reflections arrive with issue 4).",
+        "phase time) and move round story sharing, cultural levers (cards) and a discussion; practitioners write "
+        "their stories down, reflect others' stories back, add cards (some anonymous), raise and lower hands and "
+        "pass or finish their turn.",
         "",
         "Latencies in ms, on the load generator's clock: *command to last delivery* = a command sent until the "
         "last socket of its exchange has the events frame with the ack's seq; *ack* = sent until acked (durable). "

@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from bench.profile import summarise
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -54,3 +56,20 @@ def test_the_commit_benchmark_times_durable_appends(tmp_path: Path) -> None:
     results = json.loads((tmp_path / "commit.json").read_text())
     assert results["append_ms"]["count"] == 30
     assert results["fsync_floor_ms"]["count"] > 0
+
+
+def test_the_profile_summary_is_of_the_event_loops_thread(tmp_path: Path) -> None:
+    """py-spy samples waiting threads too: shares are of the main thread, minus the frames every sample has."""
+    collapsed = tmp_path / "profile.txt"
+    main = "thread (1): MainThread;main (exchange/cli.py:10);Runner.run (asyncio/runners.py:118)"
+    collapsed.write_text(
+        f"{main};Hub._deliver (exchange/sessions/hub.py:300);send (uvicorn/x.py:5) 3\n"
+        f"{main};_round (exchange/runtime.py:41) 1\n"
+        "thread (2): event-reader_0;_worker (concurrent/futures/thread.py:81) 4\n"
+    )
+    summary = summarise(collapsed)
+    assert summary["samples"] == 4
+    assert summary["self_top"] == [("send (uvicorn/x.py)", 75.0), ("_round (exchange/runtime.py)", 25.0)]
+    assert summary["inclusive_top"][0] == ("Hub._deliver (exchange/sessions/hub.py)", 75.0)
+    assert "Runner.run (asyncio/runners.py)" not in dict(summary["inclusive_top"])
+    assert dict(summary["threads"]) == {"thread (1): MainThread": 50.0, "thread (2): event-reader_0": 50.0}
