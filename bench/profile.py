@@ -84,7 +84,7 @@ def summarise(collapsed: Path, *, top: int = 25) -> dict[str, object]:
         total += count
         if frames:
             own[frames[-1]] += count
-        for name in set(frames):
+        for name in dict.fromkeys(frames):  # once per sample, outermost first (ties keep that order)
             inclusive[name] += count
     share = lambda n: round(100.0 * n / total, 1) if total else 0.0
     everywhere = {name for name, n in inclusive.items() if n == total}
