@@ -41,7 +41,8 @@ class Settings(BaseSettings):
     #: Seconds between the collector's rounds, which collect what is new and freeze the survivors;
     #: 0 keeps CPython's own collector (see exchange/runtime.py).
     gc_freeze_seconds: float = Field(default=0.1, ge=0, le=3600)
-    #: Seconds between full collections, which also reclaim garbage cycles among frozen objects.
+    #: Seconds between checks for a full collection, which also reclaims garbage cycles among frozen
+    #: objects; it runs if the frozen heap grew by a quarter, or after 24 checks (exchange/runtime.py).
     gc_full_seconds: float = Field(default=3600.0, ge=10, le=7 * 24 * 3600)
     #: Proxies whose X-Forwarded-* headers are trusted (the load balancer).
     forwarded_allow_ips: str = "127.0.0.1"

@@ -7,7 +7,8 @@ import gc
 import sys
 import weakref
 
-from exchange.runtime import SWITCH_INTERVAL, _round, tuned_runtime
+from exchange import runtime
+from exchange.runtime import FULL_AT_LEAST_EVERY, SWITCH_INTERVAL, _round, full_round_due, tuned_runtime
 
 
 class _Node:
@@ -52,3 +53,27 @@ def test_a_frozen_cycle_waits_for_the_full_round() -> None:
         assert gone() is None
     finally:
         gc.unfreeze()
+
+
+def test_a_full_round_runs_when_the_frozen_heap_grew_or_a_day_of_checks_passed() -> None:
+    """Its pause grows with the heap (about 1 s at 5,500 sockets): a steady server skips it."""
+    assert not full_round_due(frozen=1_000_000, frozen_after_last_full=960_000, checks_since_full=1)
+    assert full_round_due(frozen=1_200_000, frozen_after_last_full=960_000, checks_since_full=1)
+    assert full_round_due(frozen=960_000, frozen_after_last_full=960_000, checks_since_full=FULL_AT_LEAST_EVERY)
+    assert not full_round_due(frozen=900_000, frozen_after_last_full=960_000, checks_since_full=FULL_AT_LEAST_EVERY - 1)
+
+
+async def test_a_frozen_cycle_is_freed_once_the_frozen_heap_grows(monkeypatch) -> None:  # noqa: ANN001
+    """The rounds themselves: with a check every 0.05 s, growth brings a full round that frees old cycles."""
+    monkeypatch.setattr(runtime, "FULL_GROWTH", 1.0)  # any check finds "growth": the round is due
+    monkeypatch.setattr(runtime, "FULL_AT_LEAST_EVERY", 10**6)  # never for want of time
+    async with tuned_runtime(0.01, 0.05):
+        node = _Node()
+        gone = weakref.ref(node)
+        await asyncio.sleep(0.03)  # frozen by a round
+        del node
+        for _ in range(100):
+            if gone() is None:
+                break
+            await asyncio.sleep(0.01)
+        assert gone() is None
