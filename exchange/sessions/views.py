@@ -35,8 +35,8 @@ from exchange.sessions.activities import (
 )
 from exchange.sessions.activities.stories_data import ReflectionKind
 from exchange.sessions.commands import Role
-from exchange.sessions.protocol import EncodedView, Part, encoded
 from exchange.sessions.events import Event, EventEnvelope
+from exchange.sessions.protocol import EncodedView, Part, encoded
 from exchange.sessions.state import SessionState, Timer
 
 JSON = dict[str, Any]
@@ -353,8 +353,7 @@ class Projection:
             old = parts.get(key)
             # Rebuilt parts are often equal to the old ones (a header whose status stayed):
             # keeping the old objects saves encoding them and sending them.
-            same = old is not None and (old[0] is value or old[0] == value)
-            fresh[key] = old if same else encoded(value)  # type: ignore[assignment]
+            fresh[key] = old if old is not None and (old[0] is value or old[0] == value) else encoded(value)
         self._builds[section] = (state, fresh)
         return fresh
 
