@@ -154,15 +154,23 @@ class Hub:
         return await done
 
     async def _work(self) -> None:
+        # A batch lives only while it is handled, not until the next one arrives: objects that
+        # outlive a collector round are walked by it (see exchange.runtime).
         while True:
-            batch = [await self._inbox.get()]
-            while len(batch) < MAX_BATCH and not self._inbox.empty():
-                batch.append(self._inbox.get_nowait())
-            try:
-                await self._handle(batch)
-            except Exception:  # noqa: BLE001 - one bad batch must not stop the exchange
-                log.exception("exchange %s: handling commands failed", self.exchange_id)
-                self._settle(batch, [Rejected("unavailable", _("That couldn't be saved. Please try again."))] * len(batch))
+            await self._handle_safely(await self._next_batch())
+
+    async def _next_batch(self) -> list[_Pending]:
+        batch = [await self._inbox.get()]
+        while len(batch) < MAX_BATCH and not self._inbox.empty():
+            batch.append(self._inbox.get_nowait())
+        return batch
+
+    async def _handle_safely(self, batch: list[_Pending]) -> None:
+        try:
+            await self._handle(batch)
+        except Exception:  # noqa: BLE001 - one bad batch must not stop the exchange
+            log.exception("exchange %s: handling commands failed", self.exchange_id)
+            self._settle(batch, [Rejected("unavailable", _("That couldn't be saved. Please try again."))] * len(batch))
 
     async def _handle(self, batch: list[_Pending]) -> None:
         loop = asyncio.get_running_loop()

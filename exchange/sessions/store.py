@@ -174,27 +174,33 @@ class EventStore:
         await request.done
 
     async def _commit_loop(self) -> None:
-        assert self._pending is not None
-        loop = asyncio.get_running_loop()
+        # Each batch lives only while it is committed (see Hub._work).
         while True:
-            batch = [await self._pending.get()]
-            while len(batch) < MAX_BATCH and not self._pending.empty():
-                batch.append(self._pending.get_nowait())
-            try:
-                if self._inline:
-                    outcomes = self._write_batch(batch)
-                else:
-                    outcomes = await loop.run_in_executor(self._writer, self._write_batch, batch)
-            except Exception as exc:  # noqa: BLE001 - the database is down: fail these, keep serving
-                log.exception("appending events failed")
-                outcomes = [exc] * len(batch)
-            for request, outcome in zip(batch, outcomes, strict=True):
-                if request.done.done():
-                    continue
-                if outcome is None:
-                    request.done.set_result(None)
-                else:
-                    request.done.set_exception(outcome)
+            await self._commit(await self._next_batch())
+
+    async def _next_batch(self) -> list[_Append]:
+        assert self._pending is not None
+        batch = [await self._pending.get()]
+        while len(batch) < MAX_BATCH and not self._pending.empty():
+            batch.append(self._pending.get_nowait())
+        return batch
+
+    async def _commit(self, batch: list[_Append]) -> None:
+        try:
+            if self._inline:
+                outcomes = self._write_batch(batch)
+            else:
+                outcomes = await asyncio.get_running_loop().run_in_executor(self._writer, self._write_batch, batch)
+        except Exception as exc:  # noqa: BLE001 - the database is down: fail these, keep serving
+            log.exception("appending events failed")
+            outcomes = [exc] * len(batch)
+        for request, outcome in zip(batch, outcomes, strict=True):
+            if request.done.done():
+                continue
+            if outcome is None:
+                request.done.set_result(None)
+            else:
+                request.done.set_exception(outcome)
 
     def _write_batch(self, batch: list[_Append]) -> list[BaseException | None]:
         """One transaction for the whole batch; on a conflict, one transaction per request."""

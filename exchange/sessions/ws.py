@@ -182,21 +182,28 @@ def _text_of(message: dict[str, Any]) -> str:
 
 async def _read(app: Any, receive: Receive, hub: Hub, connection: Connection) -> None:
     """Handle the client's frames in order until it (or the server) closes the socket."""
-    while True:
-        message = await receive()
-        if message["type"] == "websocket.disconnect":
-            return
-        try:
-            frame = protocol.parse_client_frame(_text_of(message))
-        except protocol.BadFrame as exc:
-            connection.offer(protocol.error(code=exc.code, message=exc.message))
-            continue
-        if isinstance(frame, protocol.Ping):
-            connection.offer(protocol.pong(t=frame.t, now=utcnow()))
-        elif isinstance(frame, protocol.Hello):
-            connection.offer(protocol.error(code="unexpected", message="Already said hello."))
-        else:
-            connection.offer(await _run_command(app, hub, connection, frame))
+    # Each frame is answered in a call of its own, so nothing of it stays referenced while the
+    # socket waits for the next one (minutes, for some): the collector's rounds never walk it.
+    while await _answer(app, hub, connection, await receive()):
+        pass
+
+
+async def _answer(app: Any, hub: Hub, connection: Connection, message: dict[str, Any]) -> bool:
+    """Answer one message from the client; False once the socket is closed."""
+    if message["type"] == "websocket.disconnect":
+        return False
+    try:
+        frame = protocol.parse_client_frame(_text_of(message))
+    except protocol.BadFrame as exc:
+        connection.offer(protocol.error(code=exc.code, message=exc.message))
+        return True
+    if isinstance(frame, protocol.Ping):
+        connection.offer(protocol.pong(t=frame.t, now=utcnow()))
+    elif isinstance(frame, protocol.Hello):
+        connection.offer(protocol.error(code="unexpected", message="Already said hello."))
+    else:
+        connection.offer(await _run_command(app, hub, connection, frame))
+    return True
 
 
 async def _run_command(app: Any, hub: Hub, connection: Connection, frame: protocol.SendCommand) -> str:
