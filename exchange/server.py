@@ -6,6 +6,7 @@ close them first with 1001 so clients reconnect (through the load balancer) to a
 
 from __future__ import annotations
 
+import functools
 import logging
 import multiprocessing
 import signal
@@ -16,6 +17,8 @@ import uvicorn
 from fastapi import FastAPI
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.extensions.permessage_deflate import ServerPerMessageDeflateFactory
+from websockets.frames import Frame, Opcode
+from websockets.protocol import State
 from websockets.server import ServerProtocol
 
 from exchange.logs import log_config
@@ -41,8 +44,22 @@ CLIENT_WINDOW_BITS = 9
 DEFLATE_MEM_LEVEL = 2
 
 
+@functools.lru_cache(maxsize=8)
+def _utf8(text: str) -> bytes:
+    """A frame's text as sent: a hub offers the same text to all its sockets, encoded once."""
+    return text.encode()
+
+
+@functools.lru_cache(maxsize=8)
+def _text_frame(text: str) -> bytes:
+    """An uncompressed text frame on the wire: a server doesn't mask, so every socket that doesn't
+    compress gets the very same bytes, framed once."""
+    return Frame(Opcode.TEXT, _utf8(text)).serialize(mask=False, extensions=[])
+
+
 class LiveSocketProtocol(WebSocketsSansIOProtocol):
-    """Uvicorn's websockets-sansio protocol with smaller compression state per socket."""
+    """Uvicorn's websockets-sansio protocol with smaller compression state per socket, and a
+    direct write for the frames a hub fans out."""
 
     def __init__(self, config: uvicorn.Config, *args: Any, **kwargs: Any) -> None:
         super().__init__(config, *args, **kwargs)
@@ -55,6 +72,22 @@ class LiveSocketProtocol(WebSocketsSansIOProtocol):
             self.conn = ServerProtocol(
                 extensions=[deflate], max_size=config.ws_max_size, logger=logging.getLogger("uvicorn.error")
             )
+
+    def write_text(self, text: str) -> bool:
+        """Write a text frame now, as uvicorn's `send` would; False if the socket is closing.
+
+        The caller knows the transport takes more (`writable` is set), so there is nothing to await:
+        this skips `send`'s coroutine, message and wait. A socket that compresses frames the text
+        for itself; the others share one framing.
+        """
+        if self.conn.state is not State.OPEN or self.close_sent or self.transport.is_closing():
+            return False
+        if self.conn.extensions:
+            self.conn.send_text(_utf8(text))
+            self.transport.write(b"".join(self.conn.data_to_send()))
+        else:
+            self.transport.write(_text_frame(text))
+        return True
 
 
 class ExchangeServer(uvicorn.Server):

@@ -28,7 +28,8 @@ class Connection:
     """Who is on the socket, and what is waiting to be written to it."""
 
     __slots__ = (
-        "actor", "staff", "limit", "close_code", "_send", "_writable", "_backlog", "_writer", "_closer", "_owner",
+        "actor", "staff", "limit", "close_code", "_send", "_writable", "_write_text", "_backlog", "_writer", "_closer",
+        "_owner",
     )
 
     def __init__(self, actor: Actor, *, send: Send, limit: int) -> None:
@@ -39,8 +40,11 @@ class Connection:
         self._send = send
         # Uvicorn's websockets-sansio `send` only suspends while its protocol's `writable` event is
         # clear; any other server leaves this None and every frame goes through the writer task.
-        writable = getattr(getattr(send, "__self__", None), "writable", None)
+        socket = getattr(send, "__self__", None)
+        writable = getattr(socket, "writable", None)
         self._writable = writable if isinstance(writable, asyncio.Event) else None
+        #: Our protocol's direct write (exchange.server.LiveSocketProtocol), where uvicorn runs it.
+        self._write_text: Callable[[str], bool] | None = getattr(socket, "write_text", None)
         self._backlog: deque[str] = deque()
         self._writer: asyncio.Task[None] | None = None
         self._closer: asyncio.Task[None] | None = None
@@ -63,11 +67,14 @@ class Connection:
     def _write_now(self, frame: str) -> bool:
         """Write at once, without a task, when nothing waits and the transport takes more.
 
-        While the transport isn't paused, uvicorn's `send` frames and writes synchronously: running
-        it to completion here saves a task and a loop step per frame, most of a fan-out's cost.
+        While the transport isn't paused, our protocol writes the frame straight to it, or else
+        uvicorn's `send` frames and writes synchronously: running it to completion here saves a task
+        and a loop step per frame, most of a fan-out's cost.
         """
         if self._writable is None or not self._writable.is_set():
             return False
+        if self._write_text is not None and self._write_text(frame):
+            return True
         step = self._send({"type": "websocket.send", "text": frame})
         try:
             step.send(None)

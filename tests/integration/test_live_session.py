@@ -261,3 +261,29 @@ async def test_compressed_sockets_use_small_windows_and_work(server: ServerProce
         assert view["phase"]["title"] == "Welcome and ground rules"
     finally:
         await compressed.close()
+
+
+async def test_a_socket_with_compression_and_one_without_get_the_same_frames(server: ServerProcess, live) -> None:  # noqa: ANN001
+    """Frames are written straight to the transport: framed once for every socket that doesn't
+    compress, by each socket's own compressor for the others. Either way the page reads the same."""
+    setup, facilitator, _practitioners = live
+    cookie = Setup.cookie(setup.practitioners[0])
+    compressed = await LiveClient(server.ws_url, setup.exchange_id, cookie).connect(compression="deflate")
+    plain = await LiveClient(server.ws_url, setup.exchange_id, cookie).connect(compression=None)
+    try:
+        assert [e.name for e in compressed.ws.protocol.extensions] == ["permessage-deflate"]
+        assert plain.ws.protocol.extensions == []
+        await facilitator.ok("start_exchange")
+        await facilitator.ok("next_phase")
+        seq = await facilitator.ok("add_time", timer="phase", seconds=60)
+        for client in (compressed, plain):
+            await client.wait_view(lambda v: v["seq"] == seq)
+
+        def live_frames(client: LiveClient) -> list[dict]:
+            return [f for f in client.frames if f["type"] in {"events", "personal"}]
+
+        assert live_frames(plain) == live_frames(compressed)
+        assert [f["seq"] for f in live_frames(plain) if f["type"] == "events"][-1] == seq
+    finally:
+        await compressed.close()
+        await plain.close()
