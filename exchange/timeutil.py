@@ -12,6 +12,11 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def iso_utc(moment: datetime) -> str:
+    """A moment as the live pages read it: ISO 8601 in UTC with a "Z"."""
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
 def as_utc(moment: datetime) -> datetime:
     """A datetime read back from a database that drops tzinfo (SQLite) is UTC; say so."""
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

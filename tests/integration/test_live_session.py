@@ -263,7 +263,7 @@ async def test_compressed_sockets_use_small_windows_and_work(server: ServerProce
         await compressed.close()
 
 
-async def test_a_socket_with_compression_and_one_without_get_the_same_frames(server: ServerProcess, live) -> None:  # noqa: ANN001
+async def test_sockets_with_and_without_compression_get_the_same_frames(server: ServerProcess, live) -> None:  # noqa: ANN001
     """Frames are written straight to the transport: framed once for every socket that doesn't
     compress, by each socket's own compressor for the others. Either way the page reads the same."""
     setup, facilitator, _practitioners = live

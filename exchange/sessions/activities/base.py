@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from exchange.i18n import _
@@ -13,6 +13,7 @@ from exchange.prompts.models import ActivityKind
 from exchange.sessions.commands import Actor, Role
 from exchange.sessions.events import Event
 from exchange.sessions.state import SessionState, evolve
+from exchange.timeutil import iso_utc
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +99,4 @@ def iso(moment: datetime | None) -> str | None:
     Cached: views show the same few moments (a start, a deadline, when a hand went up) again with
     every rebuild, and formatting one costs ten times a cache lookup.
     """
-    if moment is None:
-        return None
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return None if moment is None else iso_utc(moment)
