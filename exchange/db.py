@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
+from pydantic_core import to_json
 from sqlalchemy import DateTime, Dialect, Engine, MetaData, TypeDecorator, event
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, SQLModel, create_engine
@@ -32,18 +33,24 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001 - DB-API
     cursor.close()
 
 
+def _json_text(value: object) -> str:
+    """A JSON column's text: pydantic-core's encoder takes a third of json.dumps' time, and every
+    live event's data is written through it; it reads back the same."""
+    return to_json(value).decode()
+
+
 def make_engine(url: str) -> Engine:
     """An engine for the URL; SQLite files get their folder created and the pragmas set."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False})
+        engine = create_engine(url, connect_args={"check_same_thread": False}, json_serializer=_json_text)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
-    return create_engine(parsed, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return create_engine(parsed, pool_pre_ping=True, pool_size=10, max_overflow=20, json_serializer=_json_text)
 
 
 @contextmanager
