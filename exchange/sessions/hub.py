@@ -28,7 +28,7 @@ from exchange.sessions.connection import Connection
 from exchange.sessions.events import EventEnvelope
 from exchange.sessions.machine import Rejected, apply_envelope, decide, envelop, next_deadline, rebuild
 from exchange.sessions.state import SessionState
-from exchange.sessions.store import EventStore, SeqConflict
+from exchange.sessions.store import EventStore, SeqConflict, take_batch
 from exchange.sessions.views import personal_subjects, personal_view, projections, visible_event
 from exchange.timeutil import utcnow
 
@@ -157,13 +157,7 @@ class Hub:
         # A batch lives only while it is handled, not until the next one arrives: objects that
         # outlive a collector round are walked by it (see exchange.runtime).
         while True:
-            await self._handle_safely(await self._next_batch())
-
-    async def _next_batch(self) -> list[_Pending]:
-        batch = [await self._inbox.get()]
-        while len(batch) < MAX_BATCH and not self._inbox.empty():
-            batch.append(self._inbox.get_nowait())
-        return batch
+            await self._handle_safely(await take_batch(self._inbox, MAX_BATCH))
 
     async def _handle_safely(self, batch: list[_Pending]) -> None:
         try:

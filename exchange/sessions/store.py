@@ -14,7 +14,7 @@ import logging
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Dialect, Engine, bindparam, func, insert, select, update
 from sqlalchemy.sql.expression import Executable
@@ -27,6 +27,16 @@ from exchange.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 MAX_BATCH = 256
+T = TypeVar("T")
+
+
+async def take_batch(queue: asyncio.Queue[T], limit: int) -> list[T]:
+    """Wait for the first item, then take whatever else is queued already, up to `limit`: what
+    arrives together is handled together (the committer's appends here, a hub's commands)."""
+    batch = [await queue.get()]
+    while len(batch) < limit and not queue.empty():
+        batch.append(queue.get_nowait())
+    return batch
 
 
 class SeqConflict(Exception):
@@ -174,16 +184,10 @@ class EventStore:
         await request.done
 
     async def _commit_loop(self) -> None:
+        assert self._pending is not None
         # Each batch lives only while it is committed (see Hub._work).
         while True:
-            await self._commit(await self._next_batch())
-
-    async def _next_batch(self) -> list[_Append]:
-        assert self._pending is not None
-        batch = [await self._pending.get()]
-        while len(batch) < MAX_BATCH and not self._pending.empty():
-            batch.append(self._pending.get_nowait())
-        return batch
+            await self._commit(await take_batch(self._pending, MAX_BATCH))
 
     async def _commit(self, batch: list[_Append]) -> None:
         try:
