@@ -8,13 +8,31 @@ to the sender. No validation, no database, no state beyond the counter.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from exchange.runtime import tuned_runtime
+from exchange.settings import Settings
+
 DEFAULT_FRAME_BYTES = 2500
 DEFAULT_STAFF_FRAME_BYTES = 5000
+
+
+@contextlib.asynccontextmanager
+async def collector_policy() -> AsyncIterator[None]:
+    """The app's garbage-collector policy, so a baseline's tail is its fan-out, not CPython's
+    collector: with the default thresholds B0's full collections walk every socket's objects and
+    stalled its loop for up to 480 ms at E=1000. BENCH_BASELINE_GC=default keeps CPython's own."""
+    if os.environ.get("BENCH_BASELINE_GC") == "default":
+        yield
+        return
+    fields = Settings.model_fields
+    async with tuned_runtime(fields["gc_freeze_seconds"].default, fields["gc_full_seconds"].default):
+        yield
 
 
 def frame_sizes() -> tuple[int, int]:

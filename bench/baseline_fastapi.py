@@ -3,19 +3,28 @@
     python -m uvicorn bench.baseline_fastapi:app --port PORT  (bench.run passes the app's ws settings)
 
 A command on /g/<group>?role=f|p is sent with send_text to every socket of the group, under a
-per-group lock so frames reach everyone in seq order, then acked. No validation, no database.
+per-group lock so frames reach everyone in seq order, then acked. No validation, no database; the
+app's collector policy (`bench.bare.collector_policy`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import AsyncIterator
 
 from fastapi import FastAPI, WebSocket, WebSocketDisconnect
 
-from bench.bare import Groups, ack_frame, parse
+from bench.bare import Groups, ack_frame, collector_policy, parse
 
-app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+
+@contextlib.asynccontextmanager
+async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    async with collector_policy():
+        yield
+
+
+app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
 groups = Groups()
 locks: dict[str, asyncio.Lock] = {}
 

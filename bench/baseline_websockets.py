@@ -4,7 +4,8 @@
 
 A command on /g/<group>?role=f|p is relayed with broadcast() to every socket of the group (frames
 padded to the app's sizes), then acked. Same limits as the app's uvicorn: 64 KiB frames, pings
-every 15 s, permessage-deflate offered to clients that ask for it, uvloop.
+every 15 s, permessage-deflate offered to clients that ask for it, uvloop, the app's collector policy
+(`bench.bare.collector_policy`).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from urllib.parse import parse_qs, urlsplit
 from websockets.asyncio.server import ServerConnection, broadcast, serve
 from websockets.exceptions import ConnectionClosed
 
-from bench.bare import Groups, ack_frame, parse
+from bench.bare import Groups, ack_frame, collector_policy, parse
 
 groups = Groups()
 
@@ -45,7 +46,7 @@ async def handler(ws: ServerConnection) -> None:
 
 
 async def main(port: int, ping: float, max_size: int) -> None:
-    async with serve(
+    async with collector_policy(), serve(
         handler,
         "127.0.0.1",
         port,

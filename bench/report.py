@@ -249,6 +249,9 @@ def plot(results: dict[str, Any], points: list[dict[str, Any]], path: Path) -> b
     return True
 
 
+BASELINE_GC = {"app": "the app's collector policy", "default": "CPython's default collector"}
+
+
 def write_report(results: dict[str, Any], out: Path, *, json_name: str) -> Path:
     meta = results["meta"]
     settings = meta["settings"]
@@ -274,7 +277,9 @@ def write_report(results: dict[str, Any], out: Path, *, json_name: str) -> Path:
         f"{settings['rate']:g} command/s per exchange ({settings['practitioner_share']:.0%} from practitioners), "
         f"open-loop; {settings['warmup']:g} s warm-up, {settings['duration']:g} s measured; client compression: "
         f"{'deflate' if settings['compression'] else 'none'}; "
-        f"{'PostgreSQL + Redis, 2 instances' if settings['scale_out'] else 'SQLite (WAL, synchronous=FULL)'}. "
+        f"{'PostgreSQL + Redis, 2 instances' if settings['scale_out'] else 'SQLite (WAL, synchronous=FULL)'}; "
+        # runs before the option existed gave the baselines CPython's own collector
+        f"baselines with {BASELINE_GC[settings.get('baseline_gc', 'default')]}. "
         "Facilitators run turns (next/finish/extend, turn time) and the open floor (give/end floor, queue order, "
         "phase time) and move round story sharing, cultural levers (cards) and a discussion; practitioners write "
         "their stories down, reflect others' stories back, add cards (some anonymous), raise and lower hands and "

@@ -130,6 +130,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help="keep the temp dir (server logs, specs)",
     )
+    parser.add_argument(
+        "--baseline-gc",
+        choices=("app", "default"),
+        default="app",
+        help="the baselines' garbage collector: the app's policy (default) or CPython's own",
+    )
     parser.add_argument("--queue-frames", type=int, help="EXCHANGE_WS_QUEUE_FRAMES for the app")
     parser.add_argument(
         "--server-env",
@@ -193,6 +199,7 @@ class Bench:
             env = {
                 "BENCH_FRAME_BYTES": str(self.frame_sizes.get("p", 2500)),
                 "BENCH_STAFF_FRAME_BYTES": str(self.frame_sizes.get("f", 5000)),
+                "BENCH_BASELINE_GC": self.args.baseline_gc,
             }
             return [Server(target, log_path=folder / f"{target}.log", env=env)]
         env = {
