@@ -526,6 +526,7 @@ class Generator:
         )
         result["rss_under_load"] = self.server_rss()
         window = Window(window.start, t1)
+        result["window_ns"] = [window.start, window.end]  # for the server's own logs (bench.serverlog)
         lag_in_window, schedule_in_window = sorted(lag), sorted(self.schedule_lag)
         self.log("measured window over")
         result["resume"] = await self.resume_samples() if spec["target"] == "app" else {"count": 0}

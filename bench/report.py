@@ -309,6 +309,17 @@ def write_report(results: dict[str, Any], out: Path, *, json_name: str) -> Path:
             f"p99 {_fmt(_get(ack, 'all', 'p99'), 2)} ms.",
             "",
         ]
+        b0 = next((p for p in points if p["target"] == "b0" and p["exchanges"] == app["exchanges"]), None)
+        if b0_ack := _get(b0, "load", "ack_ms", "all", "median"):
+            lines += [f"B0, which writes nothing, acks the same load in {_fmt(b0_ack, 2)} ms (median).", ""]
+        if (commits := _get(app, "load", "server_commits")) and commits.get("transactions"):
+            lines += [
+                f"Group commit (`--server-log`): {_fmt(commits['transactions_per_second'], 0)} transactions/s, "
+                f"{_fmt(commits['appends_per_transaction'], 2)} appends (one exchange's batch of commands each) "
+                f"per transaction, {_fmt(commits['transaction_mean_ms'], 3)} ms each on average; the app's "
+                f"first instance spent {_fmt(commits['share_of_time'] * 100, 1)}% of the window inside them.",
+                "",
+            ]
     memory_rows = _memory_rows(points)
     if memory_rows:
         lines += [

@@ -124,7 +124,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="py-spy the app during its measured window",
     )
     parser.add_argument("--profile-seconds", type=int, default=20)
-    parser.add_argument("--gc-log", action="store_true", help="log the app's garbage-collector pauses")
+    parser.add_argument(
+        "--server-log",
+        "--gc-log",
+        action="store_true",
+        help="log the app's garbage-collector pauses and its event log's commits (bench/serverlog.py)",
+    )
     parser.add_argument(
         "--keep-workdir",
         action="store_true",
@@ -214,8 +219,10 @@ class Bench:
         for item in self.args.server_env:
             key, _, value = item.partition("=")
             env[key] = value
-        gc_log = self.args.gc_log
-        return [Server("app", log_path=folder / f"app-{i}.log", env=env, gc_log=gc_log) for i in range(self.instances)]
+        logged = self.args.server_log
+        return [
+            Server("app", log_path=folder / f"app-{i}.log", env=env, server_log=logged) for i in range(self.instances)
+        ]
 
     def spec(
         self,
@@ -368,8 +375,10 @@ class Bench:
             finally:
                 for server in servers:
                     server.stop()
-            if target == "app" and a.gc_log:
+            if target == "app" and a.server_log:
                 record["load"]["server_gc"] = servers[0].gc_pauses()
+                if window := record["load"].get("window_ns"):
+                    record["load"]["server_commits"] = servers[0].commits(tuple(window))
             if memory:
                 record["memory"] = {}
                 for compression in (None, "deflate"):

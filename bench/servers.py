@@ -32,10 +32,10 @@ class Server:
         *,
         log_path: Path,
         env: dict[str, str] | None = None,
-        gc_log: bool = False,
+        server_log: bool = False,
     ) -> None:
         self.kind = kind
-        self.gc_log = gc_log
+        self.server_log = server_log
         self.port = free_port()
         self.log_path = log_path
         self.env = {**os.environ, **(env or {})}
@@ -53,7 +53,7 @@ class Server:
 
     def _command(self) -> list[str]:
         if self.kind == "app":
-            module = "bench.gclog" if self.gc_log else "exchange.cli"
+            module = "bench.serverlog" if self.server_log else "exchange.cli"
             return [sys.executable, "-m", module, "serve", "--port", str(self.port)]
         if self.kind == "b1":
             return [
@@ -100,13 +100,18 @@ class Server:
             time.sleep(0.1)
         raise RuntimeError("no answer on /healthz")
 
+    def _logged(self, kind: str) -> list[dict[str, str]]:
+        """The fields of each line bench.serverlog wrote to the server's log, of one kind."""
+        prefix = f"BENCH-{kind} "
+        return [
+            dict(part.split("=", 1) for part in line.split()[1:])
+            for line in self.log_path.read_text(errors="replace").splitlines()
+            if line.startswith(prefix)
+        ]
+
     def gc_pauses(self) -> dict[str, object]:
-        """What bench.gclog wrote to the server's log: the collector's rounds and long pauses."""
-        pauses = []
-        for line in self.log_path.read_text(errors="replace").splitlines():
-            if line.startswith("BENCH-GC "):
-                fields = dict(part.split("=", 1) for part in line.split()[1:])
-                pauses.append((int(fields["gen"]), float(fields["ms"]), int(fields["objects"])))
+        """The collector's rounds and long pauses, over the server's whole run."""
+        pauses = [(int(f["gen"]), float(f["ms"]), int(f["objects"])) for f in self._logged("GC")]
         rounds = [p for p in pauses if p[0] >= 1]
         return {
             "rounds": len(rounds),
@@ -117,6 +122,13 @@ class Server:
             "pauses_over_5ms": sum(1 for p in pauses if p[1] > 5),
         }
 
+    def commits(self, window_ns: tuple[int, int]) -> dict[str, object]:
+        """The log's transactions during the measured window (perf_counter_ns, shared by processes)."""
+        return commit_summary(
+            [(int(f["t"]), int(f["transactions"]), int(f["appends"]), float(f["ms"])) for f in self._logged("COMMIT")],
+            window_ns,
+        )
+
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
@@ -126,3 +138,24 @@ class Server:
                 self.process.kill()
                 self.process.wait()
         self.process = None
+
+
+def commit_summary(lines: list[tuple[int, int, int, float]], window_ns: tuple[int, int]) -> dict[str, object]:
+    """Group commit at work: `lines` are (t, transactions, appends, ms) for the time since the line
+    before; only lines whose whole span lies in the window count."""
+    start, end = window_ns
+    spans = [(before[0], line) for before, line in zip(lines, lines[1:]) if before[0] >= start and line[0] <= end]
+    if not spans:
+        return {"transactions": 0}
+    seconds = (spans[-1][1][0] - spans[0][0]) / 1e9
+    transactions = sum(line[1] for _, line in spans)
+    appends = sum(line[2] for _, line in spans)
+    ms = sum(line[3] for _, line in spans)
+    return {
+        "seconds": round(seconds, 3),
+        "transactions": transactions,
+        "transactions_per_second": round(transactions / seconds, 1),
+        "appends_per_transaction": round(appends / transactions, 2) if transactions else None,
+        "transaction_mean_ms": round(ms / transactions, 3) if transactions else None,
+        "share_of_time": round(ms / 1000 / seconds, 4),
+    }

@@ -22,7 +22,7 @@ def test_a_small_benchmark_run_delivers_every_event(tmp_path: Path) -> None:
         "--exchanges", "2", "--practitioners", "3",
         "--warmup", "1", "--duration", "3", "--rate", "4",
         "--resume-samples", "4", "--resume-behind", "30",
-        "--storm-jitter", "0.5",
+        "--storm-jitter", "0.5", "--server-log",
         "--out", str(out),
     ]  # fmt: skip
     finished = subprocess.run(command, check=False, cwd=ROOT, capture_output=True, text=True, timeout=600)
@@ -43,6 +43,8 @@ def test_a_small_benchmark_run_delivers_every_event(tmp_path: Path) -> None:
         assert point["memory"]["none"]["sockets"] == 8
         assert point["memory"]["deflate"]["deflate_negotiated"] == 8
     app = points["app"]["load"]
+    assert app["server_gc"]["rounds"] > 0
+    assert app["server_commits"]["transactions"] > 0, app["server_commits"]
     assert app["resume"]["count"] == 4
     assert app["storm"]["converged"] and app["storm"]["clients"] == 8
     assert results["fsync_floor_ms"]["count"] > 0
