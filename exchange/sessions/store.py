@@ -143,8 +143,6 @@ class EventStore:
         self._conflict = engine.dialect.loaded_dbapi.IntegrityError
         self._pending: asyncio.Queue[_Append] | None = None
         self._task: asyncio.Task[None] | None = None
-        self.batches = 0  # committed transactions, for the benchmark's report
-        self.appends = 0
 
     # --- lifecycle ----------------------------------------------------------------------------
 
@@ -208,10 +206,8 @@ class EventStore:
 
     def _write_batch(self, batch: list[_Append]) -> list[BaseException | None]:
         """One transaction for the whole batch; on a conflict, one transaction per request."""
-        self.batches += 1
         try:
             self._write(batch)
-            self.appends += len(batch)
             return [None] * len(batch)
         except self._conflict:
             if len(batch) == 1:
@@ -220,7 +216,6 @@ class EventStore:
         for request in batch:
             try:
                 self._write([request])
-                self.appends += 1
                 outcomes.append(None)
             except self._conflict:
                 outcomes.append(SeqConflict(str(request.envelopes[0].seq)))
