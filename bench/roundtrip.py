@@ -9,6 +9,10 @@ phase timer, or with `--mode turns` the story round's next_turn / finish_turn (a
 when the round is done). For each command: the time from just before sending it until the last
 practitioner's socket has received the events frame with the ack's seq (perf_counter_ns, one
 clock), and the time until the ack. Warm-up commands are not counted. Prints and writes JSON.
+
+Then the same pages drive B0 (`bench/baseline_websockets.py`: the `websockets` library alone, no
+validation, no database), its frames padded to the sizes the app's were: the floor of this round
+trip on this machine, which the ack is compared with as well as the fsync (`--no-baseline` skips it).
 """
 
 from __future__ import annotations
@@ -47,6 +51,7 @@ class Page:
         self.url, self.cookie = url, cookie
         self.seqs: list[int] = []
         self.times: list[int] = []
+        self.event_bytes: list[int] = []
         self.high = -1
         self.view: dict[str, Any] = {}
         self.replies: dict[str, asyncio.Future[dict[str, Any]]] = {}
@@ -76,6 +81,7 @@ class Page:
                 kind = frame["type"]
                 if kind in {"events", "snapshot"}:
                     if kind == "events":
+                        self.event_bytes.append(len(raw))
                         for event in frame["events"]:
                             if event["seq"] != self.high + 1:
                                 self.problems.append(f"expected seq {self.high + 1}, got {event['seq']}")
@@ -152,6 +158,8 @@ async def _measure(server: Server, exchange: dict[str, Any], args: argparse.Name
     _, reply = await facilitator.command({"type": "start_exchange"}, "rt-start-0001")
     assert reply["type"] == "ack", reply
     _, reply = await facilitator.command({"type": "goto_phase", "index": 4}, "rt-phase-0001")
+    for page in [facilitator, *practitioners]:
+        page.event_bytes.clear()
     c2ld: list[int] = []
     ack: list[int] = []
     rejected = 0
@@ -183,11 +191,28 @@ async def _measure(server: Server, exchange: dict[str, Any], args: argparse.Name
     return {
         "command_to_last_practitioner_ms": summary_ms(c2ld),
         "ack_ms": summary_ms(ack),
+        "frame_bytes": {
+            "f": _mean(facilitator.event_bytes),
+            "p": _mean([size for page in practitioners for size in page.event_bytes]),
+        },
         "rejected": rejected,
         "server_cpu_cores": round(server_cpu / wall, 3),
         "other_processes_cores": round(other / wall, 3),
         "problems": problems[:20],
     }
+
+
+def _mean(sizes: list[int]) -> int:
+    return round(sum(sizes) / len(sizes)) if sizes else 0
+
+
+def _run(server: Server, exchange: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
+    server.start()
+    try:
+        with asyncio.Runner() as runner:
+            return runner.run(_measure(server, exchange, args))
+    finally:
+        server.stop()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -198,6 +223,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=int, default=50)
     parser.add_argument("--practitioners", type=int, default=10)
     parser.add_argument("--mode", choices=("add_time", "turns"), default="add_time")
+    parser.add_argument("--no-baseline", action="store_true", help="skip the same round trip against B0")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
@@ -213,12 +239,12 @@ def main(argv: list[str] | None = None) -> int:
             log_path=folder / "server.log",
             env={"EXCHANGE_DATABASE_URL": url, "EXCHANGE_SECRET_KEY": secret},
         )
-        server.start()
-        try:
-            with asyncio.Runner() as runner:
-                measured = runner.run(_measure(server, exchange, args))
-        finally:
-            server.stop()
+        measured = _run(server, exchange, args)
+        baseline = None
+        if not args.no_baseline:
+            sizes = measured["frame_bytes"]
+            env = {"BENCH_FRAME_BYTES": str(sizes["p"]), "BENCH_STAFF_FRAME_BYTES": str(sizes["f"])}
+            baseline = _run(Server("b0", log_path=folder / "b0.log", env=env), exchange, args)
     result = {
         "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "command": "python -m bench.roundtrip " + " ".join(sys.argv[1:] if argv is None else argv),
@@ -228,6 +254,7 @@ def main(argv: list[str] | None = None) -> int:
         "database": "SQLite (WAL, synchronous=FULL) in a temp dir",
         "fsync_floor_ms": floor,
         **measured,
+        "b0": baseline,
     }
     path = args.out / "roundtrip.json"
     path.write_text(json.dumps(result, indent=1))
@@ -240,7 +267,15 @@ def main(argv: list[str] | None = None) -> int:
         f"  other load on the machine meanwhile: {measured['other_processes_cores']} cores\n"
         f"  problems: {len(measured['problems'])}, rejected: {measured['rejected']} -> {path}"
     )
-    return 1 if measured["problems"] else 0
+    if baseline is not None:
+        bc, ba = baseline["command_to_last_practitioner_ms"], baseline["ack_ms"]
+        print(
+            "B0, the same pages and frame sizes (websockets alone, no database):\n"
+            f"  command -> last practitioner: median {bc.get('median')} ms, p99 {bc.get('p99')} ms\n"
+            f"  command -> ack:               median {ba.get('median')} ms, p99 {ba.get('p99')} ms\n"
+            f"  problems: {len(baseline['problems'])}"
+        )
+    return 1 if measured["problems"] or (baseline and baseline["problems"]) else 0
 
 
 if __name__ == "__main__":

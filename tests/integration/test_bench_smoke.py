@@ -51,6 +51,20 @@ def test_a_small_benchmark_run_delivers_every_event(tmp_path: Path) -> None:
     assert (out / "latest.md").read_text().startswith("# Load benchmark")
 
 
+def test_the_round_trip_runs_against_the_app_and_then_b0(tmp_path: Path) -> None:
+    command = [
+        sys.executable, "-m", "bench.roundtrip",
+        "--commands", "20", "--warmup", "5", "--practitioners", "2", "--out", str(tmp_path),
+    ]  # fmt: skip
+    finished = subprocess.run(command, check=False, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert finished.returncode == 0, finished.stdout[-2000:] + finished.stderr[-4000:]
+    results = json.loads((tmp_path / "roundtrip.json").read_text())
+    for measured in (results, results["b0"]):
+        assert measured["problems"] == [] and measured["rejected"] == 0
+        assert measured["ack_ms"]["count"] == measured["command_to_last_practitioner_ms"]["count"] == 20
+    assert results["frame_bytes"]["p"] > 0 and results["frame_bytes"]["f"] > 0
+
+
 def test_the_commit_benchmark_times_durable_appends(tmp_path: Path) -> None:
     command = [sys.executable, "-m", "bench.commit", "--appends", "30", "--out", str(tmp_path)]
     finished = subprocess.run(command, check=False, cwd=ROOT, capture_output=True, text=True, timeout=300)
