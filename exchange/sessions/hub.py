@@ -1,8 +1,8 @@
 """The one orchestrator of a live exchange in this process: decide, append, publish, apply, fan out.
 
 Commands queue up and are handled in batches: each is decided against the state the previous ones
-led to, the whole batch is appended in one transaction, and only then are senders acked and
-sockets told. Events from other instances arrive through the broker; a gap is filled from the log.
+led to, the whole batch is appended in one transaction, and only then are sockets told and, in the
+same step, senders answered. Events from other instances arrive through the broker; a gap is filled from the log.
 """
 
 from __future__ import annotations
@@ -72,6 +72,14 @@ class _Pending:
     actor: Actor
     command_id: str | None
     done: asyncio.Future[Outcome]
+    reply_to: Connection | None = None
+
+
+def reply_frame(command_id: str | None, outcome: Outcome) -> str:
+    """What the sender's socket is told of its command: acked with the seq, or why not."""
+    if isinstance(outcome, Accepted):
+        return protocol.ack(command_id=command_id or "", seq=outcome.seq)
+    return protocol.rejected(command_id=command_id or "", code=outcome.code, message=outcome.message)
 
 
 class Hub:
@@ -142,15 +150,20 @@ class Hub:
                 await task
         while not self._inbox.empty():
             pending = self._inbox.get_nowait()
-            if not pending.done.done():
-                pending.done.set_result(Rejected("unavailable", _("The server is restarting. Please try again.")))
+            self._settle([pending], [Rejected("unavailable", _("The server is restarting. Please try again."))])
 
     # --- commands -----------------------------------------------------------------------------
 
-    async def submit(self, command: Command, actor: Actor, command_id: str | None = None) -> Outcome:
-        """Decide and durably append a command; resolves once its events are in the log."""
+    async def submit(
+        self, command: Command, actor: Actor, command_id: str | None = None, *, reply_to: Connection | None = None
+    ) -> Outcome:
+        """Decide and durably append a command; resolves once its events are in the log.
+
+        `reply_to`: the sender's socket, answered (`reply_frame`) right after the batch's events
+        frames, in the same loop step: under load the sender's own task wakes a step later.
+        """
         done: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
-        self._inbox.put_nowait(_Pending(command, actor, command_id, done))
+        self._inbox.put_nowait(_Pending(command, actor, command_id, done, reply_to))
         return await done
 
     async def _work(self) -> None:
@@ -224,6 +237,8 @@ class Hub:
         for item, outcome in zip(batch, outcomes, strict=True):
             if not item.done.done():
                 item.done.set_result(outcome)
+                if item.reply_to is not None:
+                    item.reply_to.offer(reply_frame(item.command_id, outcome))
 
     def _commit(self, envelopes: list[EventEnvelope], state: SessionState, dumped: list[JSON]) -> None:
         """The envelopes (`dumped`: as JSON) are durable: adopt the state they lead to, tell every socket."""

@@ -29,7 +29,7 @@ from exchange.prompts.models import PhasePlan
 from exchange.sessions import protocol
 from exchange.sessions.commands import Actor, Join, Role, StartExchange
 from exchange.sessions.connection import Connection
-from exchange.sessions.hub import Accepted, Hub
+from exchange.sessions.hub import Hub
 from exchange.sessions.machine import Rejected
 from exchange.sessions.registry import HubRegistry
 from exchange.timeutil import utcnow
@@ -202,20 +202,22 @@ async def _answer(app: Any, hub: Hub, connection: Connection, message: dict[str,
     elif isinstance(frame, protocol.Hello):
         connection.offer(protocol.error(code="unexpected", message="Already said hello."))
     else:
-        connection.offer(await _run_command(app, hub, connection, frame))
+        await _run_command(app, hub, connection, frame)
     return True
 
 
-async def _run_command(app: Any, hub: Hub, connection: Connection, frame: protocol.SendCommand) -> str:
+async def _run_command(app: Any, hub: Hub, connection: Connection, frame: protocol.SendCommand) -> None:
+    """Hand the command to the hub, which answers the socket (ack or rejected) once it is decided."""
     command = frame.command
     if isinstance(command, StartExchange):
         if connection.actor.role is not Role.FACILITATOR:
-            return protocol.rejected(command_id=frame.id, code="forbidden", message=_("You aren't allowed to do that."))
+            connection.offer(
+                protocol.rejected(command_id=frame.id, code="forbidden", message=_("You aren't allowed to do that."))
+            )
+            return
         plan = await asyncio.to_thread(_load_plan, app, hub.exchange_id)
         if isinstance(plan, Rejected):
-            return protocol.rejected(command_id=frame.id, code=plan.code, message=plan.message)
+            connection.offer(protocol.rejected(command_id=frame.id, code=plan.code, message=plan.message))
+            return
         command = command.model_copy(update={"plan": plan})
-    outcome = await hub.submit(command, connection.actor, frame.id)
-    if isinstance(outcome, Accepted):
-        return protocol.ack(command_id=frame.id, seq=outcome.seq)
-    return protocol.rejected(command_id=frame.id, code=outcome.code, message=outcome.message)
+    await hub.submit(command, connection.actor, frame.id, reply_to=connection)
