@@ -194,6 +194,8 @@ def test_turns_countdowns_and_raised_hands_reach_every_page(
 
     # Both countdowns run: about seven minutes, and a different reading two seconds later.
     timers = [page.locator("[data-timer=turn]") for page in (amina, rosa, console)]
+    for timer in timers:  # drawn (a page may still be on the frame before the turn's) and counting
+        expect(timer).to_have_text(re.compile(r"^(06:\d{2}|07:00)$"))
     before = [timer.inner_text() for timer in timers]
     for reading in before:
         assert CLOCK.match(reading) and reading.startswith(("06:", "07:00")), before
