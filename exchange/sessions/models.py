@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from exchange.db import UtcDateTime
@@ -15,10 +15,8 @@ class SessionEvent(SQLModel, table=True):
     """The append-only event log of a live exchange: the single truth of what happened."""
 
     __tablename__ = "session_event"
-    __table_args__ = (
-        UniqueConstraint("exchange_id", "seq"),
-        Index("ix_session_event_exchange_id_command_id", "exchange_id", "command_id"),
-    )
+    # No index on command_id: a replayed command is recognised from the hub's memory, never by a query.
+    __table_args__ = (UniqueConstraint("exchange_id", "seq"),)
 
     id: int | None = Field(default=None, primary_key=True)
     exchange_id: int = Field(foreign_key="exchange.id", ondelete="CASCADE")
