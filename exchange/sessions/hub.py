@@ -2,7 +2,8 @@
 
 Commands queue up and are handled in batches: each is decided against the state the previous ones
 led to, the whole batch is appended in one transaction, and only then are sockets told and, in the
-same step, senders answered. Events from other instances arrive through the broker; a gap is filled from the log.
+same step, senders answered. Events from other instances arrive through the broker; a gap is filled
+from the log.
 """
 
 from __future__ import annotations
@@ -75,7 +76,7 @@ class _Pending:
     reply_to: Connection | None = None
 
 
-def reply_frame(command_id: str | None, outcome: Outcome) -> str:
+def _reply_frame(command_id: str | None, outcome: Outcome) -> str:
     """What the sender's socket is told of its command: acked with the seq, or why not."""
     if isinstance(outcome, Accepted):
         return protocol.ack(command_id=command_id or "", seq=outcome.seq)
@@ -159,7 +160,7 @@ class Hub:
     ) -> Outcome:
         """Decide and durably append a command; resolves once its events are in the log.
 
-        `reply_to`: the sender's socket, answered (`reply_frame`) right after the batch's events
+        `reply_to`: the sender's socket, answered (`_reply_frame`) right after the batch's events
         frames, in the same loop step: under load the sender's own task wakes a step later.
         """
         done: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
@@ -238,7 +239,7 @@ class Hub:
             if not item.done.done():
                 item.done.set_result(outcome)
                 if item.reply_to is not None:
-                    item.reply_to.offer(reply_frame(item.command_id, outcome))
+                    item.reply_to.offer(_reply_frame(item.command_id, outcome))
 
     def _commit(self, envelopes: list[EventEnvelope], state: SessionState, dumped: list[JSON]) -> None:
         """The envelopes (`dumped`: as JSON) are durable: adopt the state they lead to, tell every socket."""
