@@ -9,8 +9,8 @@ the log's group commit gathers:
   full round and CPython's own full collections generation 2), and any collection longer than 5 ms:
   `BENCH-GC gen=<n> ms=<pause> collected=<n> objects=<tracked objects left unfrozen>`;
 - every second with commits, what the event store's transactions did in it:
-  `BENCH-COMMIT t=<ns> transactions=<n> appends=<n> ms=<time inside them>`, with `t` on
-  `time.perf_counter_ns()`, the clock the load generator measures its window on.
+  `BENCH-COMMIT t=<ns> transactions=<n> appends=<n> ms=<time inside them> us=<each one's µs,...>`,
+  with `t` on `time.perf_counter_ns()`, the clock the load generator measures its window on.
 """
 
 from __future__ import annotations
@@ -53,7 +53,8 @@ class _Commits:
 
     def __init__(self) -> None:
         self.since = time.perf_counter_ns()
-        self.transactions = self.appends = self.ns = 0
+        self.appends = 0
+        self.durations: list[int] = []  # ns
 
     def timed(self, write: Callable[[Any, list[Any]], None]) -> Callable[[Any, list[Any]], None]:
         @functools.wraps(write)
@@ -63,21 +64,22 @@ class _Commits:
                 write(store, requests)
             finally:
                 ended = time.perf_counter_ns()
-                self.transactions += 1
                 self.appends += len(requests)
-                self.ns += ended - started
+                self.durations.append(ended - started)
                 if ended - self.since >= 1_000_000_000:
                     self.flush(ended)
 
         return timed_write
 
     def flush(self, at: int) -> None:
+        durations = self.durations
         print(
-            f"BENCH-COMMIT t={at} transactions={self.transactions} appends={self.appends} ms={self.ns / 1e6:.2f}",
+            f"BENCH-COMMIT t={at} transactions={len(durations)} appends={self.appends} "
+            f"ms={sum(durations) / 1e6:.2f} us={','.join(str(d // 1000) for d in durations)}",
             file=sys.stderr,
             flush=True,
         )
-        self.since, self.transactions, self.appends, self.ns = at, 0, 0, 0
+        self.since, self.appends, self.durations = at, 0, []
 
 
 def main() -> int:

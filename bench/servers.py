@@ -13,10 +13,11 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 import httpx
 
-from bench.common import free_port, wait_for_port
+from bench.common import free_port, summary_ms, wait_for_port
 
 ROOT = Path(__file__).resolve().parent.parent
 WS_MAX_SIZE = 64 * 1024  # the app's EXCHANGE_WS_MAX_FRAME default
@@ -125,7 +126,10 @@ class Server:
     def commits(self, window_ns: tuple[int, int]) -> dict[str, object]:
         """The log's transactions during the measured window (perf_counter_ns, shared by processes)."""
         return commit_summary(
-            [(int(f["t"]), int(f["transactions"]), int(f["appends"]), float(f["ms"])) for f in self._logged("COMMIT")],
+            [
+                CommitLine(int(f["t"]), int(f["appends"]), [int(us) for us in f["us"].split(",") if us])
+                for f in self._logged("COMMIT")
+            ],
             window_ns,
         )
 
@@ -140,22 +144,27 @@ class Server:
         self.process = None
 
 
-def commit_summary(lines: list[tuple[int, int, int, float]], window_ns: tuple[int, int]) -> dict[str, object]:
-    """Group commit at work: `lines` are (t, transactions, appends, ms) for the time since the line
-    before; only lines whose whole span lies in the window count."""
+class CommitLine(NamedTuple):
+    """One line of bench.serverlog's commit log: the transactions since the line before."""
+
+    t: int  # perf_counter_ns when written
+    appends: int
+    durations_us: list[int]
+
+
+def commit_summary(lines: list[CommitLine], window_ns: tuple[int, int]) -> dict[str, object]:
+    """Group commit at work during the window: only lines whose whole span lies in it count."""
     start, end = window_ns
-    spans = [(before[0], line) for before, line in zip(lines, lines[1:]) if before[0] >= start and line[0] <= end]
-    if not spans:
+    spans = [(before.t, line) for before, line in zip(lines, lines[1:]) if before.t >= start and line.t <= end]
+    durations = [us for _, line in spans for us in line.durations_us]
+    if not durations:
         return {"transactions": 0}
-    seconds = (spans[-1][1][0] - spans[0][0]) / 1e9
-    transactions = sum(line[1] for _, line in spans)
-    appends = sum(line[2] for _, line in spans)
-    ms = sum(line[3] for _, line in spans)
+    seconds = (spans[-1][1].t - spans[0][0]) / 1e9
     return {
         "seconds": round(seconds, 3),
-        "transactions": transactions,
-        "transactions_per_second": round(transactions / seconds, 1),
-        "appends_per_transaction": round(appends / transactions, 2) if transactions else None,
-        "transaction_mean_ms": round(ms / transactions, 3) if transactions else None,
-        "share_of_time": round(ms / 1000 / seconds, 4),
+        "transactions": len(durations),
+        "transactions_per_second": round(len(durations) / seconds, 1),
+        "appends_per_transaction": round(sum(line.appends for _, line in spans) / len(durations), 2),
+        "transaction_ms": summary_ms([us * 1000 for us in durations]),
+        "share_of_time": round(sum(durations) / 1e6 / seconds, 4),
     }
