@@ -17,6 +17,7 @@ from exchange.sessions.connection import Connection
 from exchange.sessions.hub import Accepted, Hub
 from exchange.sessions.machine import Rejected
 from exchange.sessions.store import EventStore
+from tests.support.hubs import open_hub
 from tests.unit.test_session_support import AMA, FACILITATOR, PLAN
 
 
@@ -48,19 +49,11 @@ def exchange_id(exchange_ids: Iterator[int]) -> int:
 
 @pytest.fixture
 async def hub(database_url: str, exchange_id: int) -> AsyncIterator[Hub]:
-    engine = make_engine(database_url)
-    store = EventStore(engine)
-    await store.start()
-    hub = Hub(exchange_id, store=store, broker=MemoryBroker())
-    await hub.open()
-    try:
+    """The exchange started, with Ama in it."""
+    async with open_hub(database_url, exchange_id) as hub:
         for command, actor in ((StartExchange(plan=PLAN), FACILITATOR), (Join(name=AMA.name), AMA)):
             assert isinstance(await hub.submit(command, actor), Accepted)
         yield hub
-    finally:
-        await hub.close()
-        await store.close()
-        engine.dispose()
 
 
 async def test_the_sender_is_acked_after_the_events_frame_in_the_same_step(hub: Hub) -> None:

@@ -8,12 +8,10 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 
 from bench.seed import seed_exchanges
-from exchange.db import make_engine
-from exchange.sessions.broker import MemoryBroker
 from exchange.sessions.commands import AddTime, Join, RaiseHand, StartExchange
 from exchange.sessions.events import TimeUp
 from exchange.sessions.hub import SYSTEM, Accepted, Hub
-from exchange.sessions.store import EventStore
+from tests.support.hubs import open_hub
 from tests.unit.test_session_support import AMA, FACILITATOR, PLAN
 
 
@@ -25,17 +23,8 @@ def exchange_id(database_url: str) -> Iterator[int]:
 
 @pytest.fixture
 async def hub(database_url: str, exchange_id: int) -> AsyncIterator[Hub]:
-    engine = make_engine(database_url)
-    store = EventStore(engine)
-    await store.start()
-    hub = Hub(exchange_id, store=store, broker=MemoryBroker())
-    await hub.open()
-    try:
+    async with open_hub(database_url, exchange_id) as hub:
         yield hub
-    finally:
-        await hub.close()
-        await store.close()
-        engine.dispose()
 
 
 async def test_the_phase_running_out_is_signalled_by_the_hubs_own_timer(hub: Hub) -> None:
