@@ -36,6 +36,8 @@ class Programme(SQLModel, table=True):
     description: str = Field(default="", max_length=2000)
     created_by: int = Field(foreign_key="staff_user.id")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    #: Days an ended exchange keeps its stories (its event log, roster and names); None: no limit.
+    retention_days: int | None = Field(default=None, ge=1, le=3650)
 
 
 class ProgrammeMember(SQLModel, table=True):
@@ -66,6 +68,13 @@ class Exchange(SQLModel, table=True):
     created_by: int = Field(foreign_key="staff_user.id")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    #: When the live session ended (set with the status, from the log's exchange_ended event).
+    ended_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    #: Days after the end during which the transcript is a draft the tellers review; then released.
+    review_days: int = Field(default=7, ge=0, le=90)
+    #: When retention deleted this exchange's stories, and what was deleted (counts only).
+    purged_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    purge_summary: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
 
 
 class Participant(SQLModel, table=True):
@@ -86,4 +95,12 @@ class Participant(SQLModel, table=True):
     revoked_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     rules_accepted_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     consent: Consent | None = Field(default=None, sa_type=String(20))
+    #: The link is a key for one device: when it was first opened, and the hash of the secret that
+    #: device holds in its cookie. Another browser opening the same link gets no page.
+    claimed_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    device_hash: str | None = Field(default=None, max_length=64)
+    #: A short code shown on the claimed device that moves the place to another device once.
+    handover_hash: str | None = Field(default=None, max_length=64)
+    handover_expires_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    handover_attempts: int = 0
     created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
