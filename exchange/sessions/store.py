@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
+from datetime import datetime
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -47,7 +48,7 @@ class SeqConflict(Exception):
 class _Append:
     envelopes: Sequence[EventEnvelope]
     rows: list[Any]  # the driver's parameters, made on the event loop so the writer needs little GIL
-    statuses: list[Any]
+    statuses: list[tuple[str, Any]]  # (sql, parameters) keeping the exchange row's status in step
     done: asyncio.Future[None] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
 
 
@@ -108,14 +109,15 @@ def _envelope(row: SessionEvent) -> EventEnvelope:
     )
 
 
-def _status_changes(envelopes: Sequence[EventEnvelope]) -> dict[int, ExchangeStatus]:
-    """The exchange row mirrors the log's lifecycle so lists and dashboards need not fold events."""
-    changes: dict[int, ExchangeStatus] = {}
+def _status_changes(envelopes: Sequence[EventEnvelope]) -> dict[int, tuple[ExchangeStatus, datetime | None]]:
+    """The exchange row mirrors the log's lifecycle (and when it ended) so lists, dashboards, the
+    review period and retention need not fold events."""
+    changes: dict[int, tuple[ExchangeStatus, datetime | None]] = {}
     for envelope in envelopes:
         if isinstance(envelope.event, ExchangeStarted):
-            changes[envelope.exchange_id] = ExchangeStatus.LIVE
+            changes[envelope.exchange_id] = (ExchangeStatus.LIVE, None)
         elif isinstance(envelope.event, ExchangeEnded):
-            changes[envelope.exchange_id] = ExchangeStatus.ENDED
+            changes[envelope.exchange_id] = (ExchangeStatus.ENDED, envelope.event.ended_at)
     return changes
 
 
@@ -138,6 +140,12 @@ class EventStore:
             update(Exchange)
             .where(col(Exchange.id) == bindparam("exchange_id"))
             .values(status=bindparam("status"), updated_at=bindparam("updated_at")),
+            engine.dialect,
+        )
+        self._set_ended = _DriverStatement(
+            update(Exchange)
+            .where(col(Exchange.id) == bindparam("exchange_id"))
+            .values(status=bindparam("status"), updated_at=bindparam("updated_at"), ended_at=bindparam("ended_at")),
             engine.dialect,
         )
         self._conflict = engine.dialect.loaded_dbapi.IntegrityError
@@ -173,8 +181,18 @@ class EventStore:
         if dumped is None:
             dumped = [envelope.model_dump(mode="json") for envelope in envelopes]
         statuses = [
-            self._set_status.parameters({"exchange_id": exchange_id, "status": status.value, "updated_at": utcnow()})
-            for exchange_id, status in _status_changes(envelopes).items()
+            (
+                self._set_ended.sql,
+                self._set_ended.parameters(
+                    {"exchange_id": exchange_id, "status": status.value, "updated_at": utcnow(), "ended_at": ended_at}
+                ),
+            )
+            if ended_at is not None
+            else (
+                self._set_status.sql,
+                self._set_status.parameters({"exchange_id": exchange_id, "status": status.value, "updated_at": utcnow()}),
+            )
+            for exchange_id, (status, ended_at) in _status_changes(envelopes).items()
         ]
         rows = [self._insert.parameters(_row(e, data)) for e, data in zip(envelopes, dumped, strict=True)]
         request = _Append(envelopes, rows, statuses)
@@ -229,8 +247,8 @@ class EventStore:
             try:
                 cursor.executemany(self._insert.sql, [row for request in requests for row in request.rows])
                 for request in requests:
-                    for values in request.statuses:
-                        cursor.execute(self._set_status.sql, values)
+                    for sql, values in request.statuses:
+                        cursor.execute(sql, values)
                 connection.commit()
             except BaseException:
                 connection.rollback()

@@ -68,6 +68,7 @@ async def test_appended_events_read_back_exactly_and_the_exchange_row_follows(
     await store.append(log[: started + 1])
     with Session(engine) as db:
         assert db.get(Exchange, exchange_id).status == ExchangeStatus.LIVE  # type: ignore[union-attr]
+        assert db.get(Exchange, exchange_id).ended_at is None  # type: ignore[union-attr]
     await store.append(log[started + 1 :])
 
     assert await store.read(exchange_id) == log
@@ -76,6 +77,8 @@ async def test_appended_events_read_back_exactly_and_the_exchange_row_follows(
         exchange = db.get(Exchange, exchange_id)
         assert exchange is not None and exchange.status == ExchangeStatus.ENDED
         assert exchange.updated_at.tzinfo is not None
+        ended = next(e.event for e in log if e.event.type == "exchange_ended")
+        assert exchange.ended_at == ended.ended_at  # type: ignore[union-attr]  # the review period counts from it
 
 
 async def test_the_stored_row_is_what_the_orm_would_store(
