@@ -11,7 +11,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from exchange.prompts.models import ActivityKind, CardField, Phase, PhasePlan  # noqa: E402
+from exchange.prompts.models import ActivityKind, CardAnonymity, CardField, Phase, PhasePlan  # noqa: E402
 from exchange.sessions import commands as c  # noqa: E402
 from exchange.sessions.activities import agreements_data as ag  # noqa: E402
 from exchange.sessions.activities import cards_data as cd  # noqa: E402
@@ -38,7 +38,7 @@ PLAN = PhasePlan(
               prompts=("Tell.",)),
         Phase(key="levers", title="Levers", kind=ActivityKind.CARDS, minutes=30, prompts=("Who?",),
               card_fields=(CardField(key="who", label="Who"), CardField(key="how", label="How")),
-              anonymous_cards=True, votes_per_person=5),
+              card_anonymity=CardAnonymity.OPTIONAL, votes_per_person=5),
         Phase(key="discuss", title="Discussion", kind=ActivityKind.DISCUSSION, minutes=20, prompts=("Talk.",)),
         Phase(key="message", title="Message", kind=ActivityKind.DRAFT, minutes=20, prompts=("Write.",),
               sections=("Need", "Ask")),

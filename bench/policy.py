@@ -55,7 +55,7 @@ def compact(view: dict[str, Any], held: dict[str, Any] | None = None) -> dict[st
         out["has_phase"] = phase is not None
         out["turn_based"] = bool(phase and phase.get("turn_based"))
         out["cards_phase"] = bool(phase and phase.get("kind") == "cards")
-        out["anonymous_cards"] = bool(phase and phase.get("anonymous_cards"))
+        out["anonymous_cards"] = bool(phase and phase.get("card_anonymity") == "optional")
         out["card_fields"] = tuple(field["key"] for field in phase.get("card_fields", ())) if phase else ()
     if "cards" in view or held is None:
         out["cards"] = len(view.get("cards") or ())

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
@@ -50,6 +50,14 @@ class SpeakingOrder(StrEnum):
     FACILITATOR = "facilitator"  # joined order, which the facilitator then rearranges
 
 
+class CardAnonymity(StrEnum):
+    """Whether a cards phase's cards carry their author's name."""
+
+    NAMED = "named"  # every card shows who wrote it
+    OPTIONAL = "optional"  # each author chooses; the form starts on "anonymously"
+    ALWAYS = "always"  # no card shows its author, to anyone, ever
+
+
 class CardField(BaseModel):
     """One field of a card (a cultural lever has 'who', 'influence', 'how engaged')."""
 
@@ -76,9 +84,19 @@ class Phase(BaseModel):
     on_expiry: OnExpiry = OnExpiry.SIGNAL
     queue_order: QueueOrder = QueueOrder.FIRST_COME
     card_fields: tuple[CardField, ...] = Field(default=(), max_length=8)
-    anonymous_cards: bool = False
+    card_anonymity: CardAnonymity = CardAnonymity.NAMED
     votes_per_person: int = Field(default=0, ge=0, le=20)
     sections: tuple[ShortText, ...] = Field(default=(), max_length=12)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _legacy_anonymous_cards(cls, data: Any) -> Any:
+        """Plans stored before the modes said `anonymous_cards = true/false` (it meant: by choice)."""
+        if isinstance(data, dict) and "anonymous_cards" in data:
+            data = dict(data)
+            legacy = data.pop("anonymous_cards")
+            data.setdefault("card_anonymity", CardAnonymity.OPTIONAL if legacy else CardAnonymity.NAMED)
+        return data
 
     @property
     def turn_based(self) -> bool:

@@ -16,6 +16,7 @@ from exchange.sessions.activities import draft_data
 from exchange.sessions.activities import feedback_data
 from exchange.sessions.activities import notes_data
 from exchange.sessions.activities import selection_data
+from exchange.sessions.activities import record_data
 from exchange.sessions.activities import redaction_data
 
 #: An id as the edge spells it: "staff:3", "p:17", "system".
@@ -242,7 +243,7 @@ Command = Annotated[
         stories_data.WriteListeningNote,
         stories_data.Reflect,
         stories_data.AddRecall,
-        stories_data.SetOffRecord,
+        record_data.SetOffRecord,
         cards_data.AddCard,
         cards_data.EditCard,
         cards_data.WithdrawCard,

@@ -20,6 +20,7 @@ from exchange.sessions.activities import draft_data
 from exchange.sessions.activities import feedback_data
 from exchange.sessions.activities import notes_data
 from exchange.sessions.activities import selection_data
+from exchange.sessions.activities import record_data
 from exchange.sessions.activities import redaction_data
 from exchange.sessions.commands import (
     MAX_ORDER_LENGTH,
@@ -219,7 +220,7 @@ Event = Annotated[
         stories_data.ListeningNoteWritten,
         stories_data.ReflectionAdded,
         stories_data.RecallAdded,
-        stories_data.OffRecordSet,
+        record_data.OffRecordSet,
         cards_data.CardAdded,
         cards_data.CardEdited,
         cards_data.CardWithdrawn,

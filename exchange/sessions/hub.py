@@ -30,7 +30,7 @@ from exchange.sessions.events import EventEnvelope
 from exchange.sessions.machine import Rejected, apply_envelope, decide, envelop, next_deadline, rebuild
 from exchange.sessions.state import SessionState
 from exchange.sessions.store import EventStore, SeqConflict, take_batch
-from exchange.sessions.views import personal_subjects, personal_view, projections, visible_event
+from exchange.sessions.fanout import Fanout, audience_of, personal_frame, personal_subjects
 from exchange.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -111,9 +111,9 @@ class Hub:
         self._context = contextvars.copy_context()
         self._closed = False
         self._recent: deque[EventEnvelope] = deque(maxlen=RECENT)
-        #: Per role, the view as sent, built and encoded again only where the state changed (see
-        #: views.Projection). It is up to date whenever someone of that role listens.
-        self._projections = projections()
+        #: Per audience, the view as sent, built and encoded again only where the state changed (see
+        #: views.Projection), and its events as the privacy policy lets it see them.
+        self._fanout = Fanout()
         self._command_seqs: dict[str, int] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._online: tuple[str, ...] = ()
@@ -372,37 +372,20 @@ class Hub:
 
     # --- sockets ------------------------------------------------------------------------------
 
-    def _frames(self, envelopes: list[EventEnvelope], dumped: list[JSON]) -> tuple[str | None, str | None]:
-        """One encoded frame per role, built only if someone of that role is listening.
-
-        A frame carries only the parts of the role's view that changed: everyone listening already
-        holds the view before this batch (sent whole when they connected, then kept up to date).
-        """
-        frames: dict[Role, str | None] = {}
-        for role, projection in self._projections.items():
-            if not any(c.staff == (role is Role.FACILITATOR) for c in self.connections):
-                frames[role] = None  # nobody to tell: whoever comes next brings the view up to date
-                continue
-            changes = projection.update(self.state)
-            shown = [e for e in (visible_event(env, role, data) for env, data in zip(envelopes, dumped)) if e]
-            frames[role] = protocol.events(seq=self.state.last_seq, events=shown, changes=changes)
-        return frames[Role.FACILITATOR], frames[Role.PARTICIPANT]
-
     def _deliver(self, envelopes: list[EventEnvelope], dumped: list[JSON]) -> None:
-        staff_frame, other_frame = self._frames(envelopes, dumped)
+        """One frame per audience listening, built once for all its sockets; then personal frames."""
+        audiences = {audience_of(c.actor.role) for c in self.connections}
+        frames = self._fanout.frames(self.state, dumped, audiences)
         for connection in tuple(self.connections):
-            frame = staff_frame if connection.staff else other_frame
-            if frame is not None:
-                connection.offer(frame)
-        subjects = frozenset().union(*(personal_subjects(envelope.event) for envelope in envelopes))
-        for participant_id in subjects:
+            connection.offer(frames[audience_of(connection.actor.role)])
+        for participant_id in personal_subjects(envelope.event for envelope in envelopes):
             self._send_personal(participant_id)
 
     def _send_personal(self, participant_id: str) -> None:
         """Each of this person's sockets gets what only they may see; built once for all of them."""
         sockets = [c for c in self.connections if c.actor.id == participant_id]
         if sockets:
-            frame = protocol.personal(seq=self.state.last_seq, data=personal_view(self.state, participant_id))
+            frame = personal_frame(self.state, participant_id)
             for connection in sockets:
                 connection.offer(frame)
 
@@ -410,21 +393,13 @@ class Hub:
         """Send what the client is missing, then keep it up to date; nothing falls in between."""
         async with self._lock:
             seq = self.state.last_seq
-            role = Role.FACILITATOR if connection.staff else Role.PARTICIPANT
-            projection = self._projections[role]
-            projection.update(self.state)  # a no-op if others of this role listen: it is up to date
-            view = projection.parts
-            if last_seq is None or last_seq > seq or seq - last_seq > RESUME_WINDOW:
-                connection.offer(protocol.snapshot(seq=seq, view=view))
-            else:
-                missing = await self._since(last_seq)
-                shown = [e for e in (visible_event(env, role) for env in missing) if e is not None]
-                connection.offer(protocol.events(seq=seq, events=shown, view=view))
+            missed = None
+            if last_seq is not None and last_seq <= seq and seq - last_seq <= RESUME_WINDOW:
+                missed = _as_json(await self._since(last_seq))
+            connection.offer(self._fanout.first_frame(self.state, audience_of(connection.actor.role), missed))
             self.connections.add(connection)
             if connection.actor.role is Role.PARTICIPANT:
-                connection.offer(
-                    protocol.personal(seq=seq, data=personal_view(self.state, connection.actor.id))
-                )
+                connection.offer(personal_frame(self.state, connection.actor.id))
         self._announce_presence()
         connection.offer(protocol.presence(online=list(self._online)))  # even if nothing changed
 

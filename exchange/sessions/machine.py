@@ -22,6 +22,7 @@ from exchange.sessions.activities import (
     hands,
     notes,
     phases,
+    record,
     redaction,
     roster,
     selection,
@@ -50,7 +51,7 @@ __all__ = [
 
 _MODULES = (
     roster, phases, timers, turns, hands,
-    agreements, stories, cards, discussion, draft, feedback, notes, redaction, selection,
+    agreements, stories, cards, discussion, draft, feedback, notes, record, redaction, selection,
 )  # fmt: skip
 
 K = TypeVar("K")

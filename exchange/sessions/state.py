@@ -17,8 +17,9 @@ from exchange.sessions.activities.discussion_data import DiscussionState
 from exchange.sessions.activities.draft_data import DraftState
 from exchange.sessions.activities.feedback_data import FeedbackState
 from exchange.sessions.activities.notes_data import NotesState
-from exchange.sessions.activities.selection_data import SelectionState
+from exchange.sessions.activities.record_data import RecordState
 from exchange.sessions.activities.redaction_data import RedactionState
+from exchange.sessions.activities.selection_data import SelectionState
 from exchange.sessions.activities.stories_data import StoriesState
 
 
@@ -116,6 +117,7 @@ class SessionState:
     notes: NotesState = field(default_factory=NotesState)
     selection: SelectionState = field(default_factory=SelectionState)
     redactions: RedactionState = field(default_factory=RedactionState)
+    record: RecordState = field(default_factory=RecordState)
     last_seq: int = 0
 
     @classmethod

@@ -19,11 +19,11 @@ from exchange.sessions.activities import (
     feedback,
     hands,
     notes,
-    redaction,
+    record,
     selection,
     stories,
 )
-from exchange.sessions.activities.base import Redactor, iso
+from exchange.sessions.activities.base import iso
 from exchange.sessions.activities import (
     cards_data,
     discussion_data,
@@ -35,7 +35,7 @@ from exchange.sessions.activities import (
 )
 from exchange.sessions.activities.stories_data import ReflectionKind
 from exchange.sessions.commands import Role
-from exchange.sessions.events import Event, EventEnvelope
+from exchange.sessions.events import Event
 from exchange.sessions.protocol import EncodedView, Part, encoded
 from exchange.sessions.state import SessionState, Timer
 
@@ -106,7 +106,7 @@ def _phase_content(phase: Phase | None) -> JSON | None:
         "card_fields": [
             {"key": f.key, "label": f.label, "max_length": f.max_length} for f in phase.card_fields
         ],
-        "anonymous_cards": phase.anonymous_cards,
+        "card_anonymity": phase.card_anonymity.value,
         "votes_per_person": phase.votes_per_person,
         "sections": list(phase.sections),
     }
@@ -236,15 +236,15 @@ _COMMON = (
     # The progressive queue puts whoever has spoken least first: the floor reads airtime too.
     Section(_floor_part, (*_PHASE, "queue_order", "floor_holder", "floor_since", "hands", "roster")),
     Section(_fixed, ()),
-    Section(stories.view, ("stories", NAMES)),
-    Section(discussion.view, ("discussion", NAMES)),
+    Section(stories.view, ("stories", "record", NAMES)),
+    Section(discussion.view, ("discussion", "record", NAMES)),
     Section(draft.view, ("plan", "draft", NAMES)),
 )
 
 #: What every practitioner may see; the same for all of them, so it is built once per event.
 PARTICIPANT_SECTIONS = (
     *_COMMON,
-    Section(cards.participant, ("cards", NAMES)),
+    Section(cards.participant, ("plan", "cards", "record", NAMES)),
     Section(selection.participant, ("selection", "stories", NAMES)),
     Section(_roster, (NAMES,)),
 )
@@ -255,7 +255,7 @@ FACILITATOR_SECTIONS = (
     Section(_plan_phases, ("plan", "phases")),
     Section(_roster_with_airtime, ("roster",)),
     Section(agreements.facilitator, ("agreements", NAMES)),
-    Section(cards.facilitator, ("cards", NAMES)),
+    Section(cards.facilitator, ("plan", "cards", "record", NAMES)),
     Section(selection.facilitator, ("selection", "stories", NAMES)),
     Section(feedback.facilitator, ("plan", "feedback", "status", "phase_index")),
     Section(notes.facilitator, ("notes", NAMES)),
@@ -382,39 +382,15 @@ def personal_view(state: SessionState, participant_id: str) -> JSON:
         **cards.personal(state, participant_id),
         **feedback.personal(state, participant_id),
         **selection.personal(state, participant_id),
+        **record.personal(state, participant_id),
     }
 
 
-_SUBJECTS = (agreements.subjects, stories.subjects, cards.subjects, feedback.subjects, selection.subjects)
+_SUBJECTS = (
+    agreements.subjects, stories.subjects, cards.subjects, feedback.subjects, selection.subjects, record.subjects,
+)  # fmt: skip
 
 
 def personal_subjects(event: Event) -> frozenset[str]:
     """The participant ids whose personal_view `event` changes (send them a personal frame)."""
     return frozenset().union(*(subjects(event) for subjects in _SUBJECTS))
-
-
-#: Per event type: how to redact the whole envelope (as JSON) for a role, or hide it (None):
-#: private listening notes, votes and feedback go to no one (personal views carry them to their
-#: owner), the facilitator's notes only to the facilitator, anonymous cards without their author.
-REDACTORS: Mapping[str, Redactor] = MappingProxyType(
-    {
-        **stories.REDACTORS,
-        **cards.REDACTORS,
-        **feedback.REDACTORS,
-        **notes.REDACTORS,
-        **selection.REDACTORS,
-        **redaction.REDACTORS,
-    }
-)
-
-
-def visible_event(envelope: EventEnvelope, role: Role, data: JSON | None = None) -> JSON | None:
-    """The envelope as JSON for `role`, redacted as that role must see it, or None if hidden.
-
-    `data` is the envelope already dumped to JSON, when one dump serves several roles (redactors
-    copy what they change, never edit it).
-    """
-    if data is None:
-        data = envelope.model_dump(mode="json")
-    redact = REDACTORS.get(envelope.event.type)
-    return data if redact is None else redact(data, role)

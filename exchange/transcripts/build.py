@@ -1,10 +1,14 @@
-"""PURE: the transcript of an exchange, folded from its event log with the real state machine.
+"""PURE: the transcript of an exchange, folded with the real state machine from the log as the
+privacy policy lets an export see it (`privacy.exported`).
 
-Consent is applied here, once, for every format: a person is their name, their initials, or a
-stable "Participant N" (N = the order they joined in). Left out, always: withdrawn and off-the-record
-contributions (and the reflections on such stories), contributions a lead redacted, the
-facilitator's private notes and parking lot, private listening notes, the author of an anonymous
-card, who voted for what, and one person's feedback answers.
+The policy decides what of each event an export may use at all: never the facilitator's private
+notes and parking lot, private listening notes, the author of an anonymous card, a redaction's
+reason, who voted for what or one person's feedback answers (votes and answers come in under
+pseudonyms, for totals only). On top of that the record's own rules hold here, once, for every
+format: a person is their name, their initials, or a stable "Participant N" (N = the order they
+joined in), staff are "Facilitator"; withdrawn and off-the-record contributions (and the reflections
+on such stories) and contributions a lead redacted are left out; summaries of anonymous answers are
+shown from MIN_GROUP people up.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from exchange.prompts.models import ActivityKind, PhasePlan
+from exchange.sessions import privacy
 from exchange.sessions.activities import (
     cards_data,
     discussion_data,
@@ -21,15 +26,13 @@ from exchange.sessions.activities import (
     selection_data,
     stories_data,
 )
-from exchange.sessions.activities.feedback import rating_question
-from exchange.sessions.activities.feedback_data import MAX_RATING, MIN_RATING, Rating
+from exchange.sessions.activities.base import MIN_GROUP
+from exchange.sessions.activities.feedback import answers_of, rating_question, summarise
 from exchange.sessions.events import EventEnvelope
 from exchange.sessions.machine import apply
 from exchange.sessions.state import SessionState
 from exchange.transcripts import model as m
-
-#: Below this many answers a feedback summary shows only the count (an average of one is an answer).
-MIN_FEEDBACK_GROUP = 3
+from exchange.transcripts.text import citation_text
 
 
 def display_initials(name: str) -> str:
@@ -44,6 +47,30 @@ class Folded:
     state: SessionState
     times: Mapping[str, datetime]  # item id -> when it was first made
     action_phase: Mapping[str, int | None]  # action id -> the phase running when it was added
+
+
+@dataclass(frozen=True, slots=True)
+class ForExport:
+    """The log as the privacy policy lets an export see it: `envelopes` to fold, `listed` (as JSON)
+    the ones an export may list as events."""
+
+    envelopes: tuple[EventEnvelope, ...]
+    listed: tuple[dict, ...]
+
+
+def for_export(envelopes: Iterable[EventEnvelope]) -> ForExport:
+    """Every envelope through the policy's EXPORT column (validated again where it changed one)."""
+    originals = list(envelopes)
+    dumped = [envelope.model_dump(mode="json") for envelope in originals]
+    folded: list[EventEnvelope] = []
+    listed: list[dict] = []
+    by_identity = {id(data): envelope for data, envelope in zip(dumped, originals, strict=True)}
+    for item in privacy.exported(dumped):
+        envelope = by_identity.get(id(item.data)) or EventEnvelope.model_validate(item.data)
+        folded.append(envelope)
+        if item.listed:
+            listed.append(item.data)
+    return ForExport(tuple(folded), tuple(listed))
 
 
 def fold(exchange_id: int, envelopes: Iterable[EventEnvelope]) -> Folded:
@@ -83,6 +110,8 @@ class Shown:
 
 STAFF = Shown(ref="staff", label="Facilitator", consent="name")
 UNKNOWN = Shown(ref="unknown", label="Unknown", consent="anonymous")
+#: Who is anyone the export may not name (the author of anything anonymous, a pseudonymous voter).
+ANONYMOUS = Shown(ref="anonymous", label="Anonymous", consent="anonymous")
 
 
 def people(state: SessionState, roster: Mapping[str, m.RosterEntry]) -> dict[str, Shown]:
@@ -102,18 +131,38 @@ def people(state: SessionState, roster: Mapping[str, m.RosterEntry]) -> dict[str
     return shown
 
 
+def shown_as(shown: Mapping[str, Shown], pid: str | None) -> Shown | None:
+    """How the record names an id: a practitioner as consent allows, any staff member as
+    "Facilitator", anyone the export may not name as "Anonymous"."""
+    if pid is None:
+        return None
+    if pid in shown:
+        return shown[pid]
+    if pid.startswith("staff:") or pid == privacy.STAFF_ACTOR["id"]:
+        return STAFF
+    if pid == privacy.ANONYMOUS or pid.startswith("voter-"):
+        return ANONYMOUS
+    return UNKNOWN
+
+
 def excluded_ids(state: SessionState) -> frozenset[str]:
     """Every contribution left out of every export, and everything hanging off one."""
     redacted = {r.item_id for r in state.redactions.redactions}
     stories = state.stories
-    out = set(redacted)
-    out |= {s.id for s in stories.stories if s.withdrawn or s.off_record}
-    out |= {r.id for r in stories.reflections if r.off_record or r.story_id in out}
-    out |= {r.id for r in stories.recalls if r.off_record or (r.story_id is not None and r.story_id in out)}
+    out = set(redacted) | state.record.off_record
+    out |= {s.id for s in stories.stories if s.withdrawn}
+    out |= {r.id for r in stories.reflections if r.story_id in out}
+    out |= {r.id for r in stories.recalls if r.story_id is not None and r.story_id in out}
     out |= {c.id for c in state.cards.cards if c.withdrawn}
     out |= {a.id for a in state.discussion.actions if a.removed}
     out |= {p.id for p in state.discussion.points if p.removed}
     return frozenset(out)
+
+
+def fold_for_export(exchange_id: int, envelopes: Iterable[EventEnvelope]) -> tuple[Folded, ForExport]:
+    """The log through the privacy policy, folded: what every export is built from."""
+    seen = for_export(envelopes)
+    return fold(exchange_id, seen.envelopes), seen
 
 
 def build(
@@ -123,7 +172,7 @@ def build(
     roster: Mapping[str, m.RosterEntry],
 ) -> m.Transcript:
     """The transcript of `exchange` from its log, with people shown as `roster` consents allow."""
-    folded = fold(exchange.id, envelopes)
+    folded, _seen = fold_for_export(exchange.id, envelopes)
     return from_folded(folded, exchange=exchange, roster=roster)
 
 
@@ -135,11 +184,7 @@ def from_folded(folded: Folded, *, exchange: m.ExchangeMeta, roster: Mapping[str
     redacted = {r.item_id for r in state.redactions.redactions}
 
     def who(pid: str | None) -> Shown | None:
-        if pid is None:
-            return None
-        if pid in shown:
-            return shown[pid]
-        return STAFF if pid.startswith("staff:") else UNKNOWN
+        return shown_as(shown, pid)
 
     contributions: list[m.Contribution] = []
     sections: list[m.PhaseSection] = []
@@ -148,13 +193,14 @@ def from_folded(folded: Folded, *, exchange: m.ExchangeMeta, roster: Mapping[str
         content: dict[str, object] = {}
         title = phase.title
 
-        def add(kind: str, item_id: str, pid: str | None, text: str, votes: int | None = None) -> None:
-            person = who(pid)
+        def add(kind: str, item_id: str, pid: str | None, text: str, votes: int | None = None, *,
+                anonymous: bool = False, at: datetime | None = None) -> None:  # fmt: skip
+            person = None if anonymous else who(pid)
             contributions.append(
                 m.Contribution(
                     phase_index=index, phase=title, kind=kind, item_id=item_id,
                     author=person.label if person else None, author_ref=person.ref if person else None,
-                    at=folded.times.get(item_id), text=text, votes=votes,
+                    at=at or folded.times.get(item_id), text=text, votes=votes, anonymous=anonymous,
                 )
             )  # fmt: skip
 
@@ -203,7 +249,7 @@ def from_folded(folded: Folded, *, exchange: m.ExchangeMeta, roster: Mapping[str
             )  # fmt: skip
             add("recall", recall.id, recall.author_id, recall.text)
         content["recalls"] = tuple(recalls)
-        content["card_groups"] = _card_groups(state, index, phase, out, who, add, folded.times)
+        content["card_groups"], content["voters"] = _card_groups(state, index, phase, out, who, add, folded.times)
         actions = []
         for action in state.discussion.actions:
             if folded.action_phase.get(action.id) != index or action.id in out:
@@ -237,19 +283,24 @@ def from_folded(folded: Folded, *, exchange: m.ExchangeMeta, roster: Mapping[str
                     id=choice.id, domain=choice.domain, stories=chosen, reason=choice.reason, dissent=choice.dissent
                 )
             )
-            add("selection", choice.id, None, _selection_text(chosen, choice.reason, choice.dissent))
+            # The group's choice, recorded by the facilitator: never an anonymous contribution.
+            add("selection", choice.id, privacy.STAFF_ACTOR["id"], _selection_text(chosen, choice.reason, choice.dissent))
         content["selections"] = tuple(selections)
         if phase.kind is ActivityKind.DRAFT:
-            written = {s.index: s for s in state.draft.sections if s.phase_index == index}
-            texts = {i: s.text for i, s in written.items()}
-            draft = tuple(m.DraftSection(title=t, text=texts.get(i, "")) for i, t in enumerate(phase.sections))
+            draft = _draft(state, index, out, who)
             content["draft"] = draft
             content["draft_final"] = index in state.draft.final
+            editors = {s.index: s.editor_id for s in state.draft.sections if s.phase_index == index}
             for i, section in enumerate(draft):
                 if section.text:
-                    add("draft_section", f"section-{index}-{i}", written[i].editor_id, f"{section.title}: {section.text}")
+                    text = f"{section.title}: {section.text}" + _rests_on(section)
+                    add("draft_section", f"section-{index}-{i}", editors.get(i), text)
         if phase.kind is ActivityKind.FEEDBACK:
-            content["feedback"] = _feedback(state, index)
+            feedback = _feedback(state, index)
+            content["feedback"] = feedback
+            for number, comment in enumerate(feedback.texts, start=1):
+                # Sorted, never timed or attributed: the order says nothing of who wrote what.
+                add("feedback_comment", f"comment-{index}-{number}", None, comment, anonymous=True, at=record.ended_at if record else None)
         sections.append(
             m.PhaseSection(
                 index=index, key=phase.key, title=phase.title, kind=phase.kind.value, prompts=phase.prompts,
@@ -259,7 +310,7 @@ def from_folded(folded: Folded, *, exchange: m.ExchangeMeta, roster: Mapping[str
             )
         )  # fmt: skip
 
-    final_text, final = _final_message(state, plan)
+    final_text, final, final_sections = _final_message(state, plan, out, who)
     return m.Transcript(
         exchange=exchange,
         plan_title=plan.title if plan else None,
@@ -275,6 +326,7 @@ def from_folded(folded: Folded, *, exchange: m.ExchangeMeta, roster: Mapping[str
         phases=tuple(sections),
         final_message=final_text,
         final_message_final=final,
+        final_sections=final_sections,
         contributions=tuple(contributions),
         redactions=len(redacted),
     )
@@ -294,69 +346,112 @@ def _action_text(action: discussion_data.Action) -> str:
     return f"{action.what} — {action.who}{due}"
 
 
-def _card_groups(state, index, phase, out, who, add, times) -> tuple[m.CardGroup, ...]:  # noqa: ANN001
+def _card_groups(state, index, phase, out, who, add, times) -> tuple[tuple[m.CardGroup, ...], int | None]:  # noqa: ANN001
+    """The phase's cards by cluster, with totals only once MIN_GROUP people voted; and how many did."""
     labels = {f.key: f.label for f in phase.card_fields}
     votes: dict[str, int] = {}
+    voters: set[str] = set()
     for vote in state.cards.votes:
         if vote.phase_index == index:
             votes[vote.card_id] = votes.get(vote.card_id, 0) + 1
+            voters.add(vote.voter_id)
+    counted = len(voters) >= MIN_GROUP
     by_cluster: dict[str | None, list[m.Card]] = {}
     for card in state.cards.cards:
         if card.phase_index != index or card.id in out:
             continue
         author = None if card.anonymous else who(card.author_id)
         fields = tuple(m.CardField(label=labels.get(k, k), value=v) for k, v in card.fields if v)
-        count = votes.get(card.id, 0)
+        count = votes.get(card.id, 0) if counted else None
         by_cluster.setdefault(card.cluster_id, []).append(
             m.Card(id=card.id, author=author.label if author else None, at=times.get(card.id), fields=fields, votes=count)
         )
         text = " / ".join(f"{f.label}: {f.value}" for f in fields)
-        add("card", card.id, None if card.anonymous else card.author_id, text, count)
+        add("card", card.id, card.author_id, text, count, anonymous=card.anonymous)
+
+    def total(cards: list[m.Card]) -> int | None:
+        return sum(c.votes or 0 for c in cards) if counted else None
+
     groups = []
     for cluster in state.cards.clusters:
         if cluster.phase_index == index and cluster.id in by_cluster:
             cards = by_cluster[cluster.id]
-            groups.append(m.CardGroup(name=cluster.name, cards=tuple(cards), votes=sum(c.votes for c in cards)))
+            groups.append(m.CardGroup(name=cluster.name, cards=tuple(cards), votes=total(cards)))
     if None in by_cluster:
         cards = by_cluster[None]
-        groups.append(m.CardGroup(name=None, cards=tuple(cards), votes=sum(c.votes for c in cards)))
-    return tuple(groups)
+        groups.append(m.CardGroup(name=None, cards=tuple(cards), votes=total(cards)))
+    voting = phase.votes_per_person > 0
+    return tuple(groups), (len(voters) if voting else None)
 
 
 def _feedback(state: SessionState, index: int) -> m.FeedbackSummary:
-    answers = [a for a in state.feedback.answers if a.phase_index == index]
-    withheld = len(answers) < MIN_FEEDBACK_GROUP
-    ratings = []
-    for key in Rating:
-        scores = [score for a in answers for k, score in a.ratings if k is key]
-        ratings.append(
-            m.RatingSummary(
-                question=rating_question(key),
-                count=len(scores),
-                average=None if withheld or not scores else round(sum(scores) / len(scores), 2),
-                distribution=None
-                if withheld
-                else {str(n): scores.count(n) for n in range(MIN_RATING, MAX_RATING + 1)},
+    summary = summarise(answers_of(state, index))
+    ratings = tuple(
+        m.RatingSummary(question=rating_question(r.key), count=r.count, average=r.average, distribution=r.distribution)
+        for r in summary.ratings
+    )
+    return m.FeedbackSummary(
+        responses=summary.responses, comments=summary.comments, ratings=ratings, withheld=summary.withheld,
+        texts=summary.texts,
+    )  # fmt: skip
+
+
+def _citations(state: SessionState, refs: tuple[str, ...], out: frozenset[str], who) -> tuple[tuple[m.Citation, ...], int]:  # noqa: ANN001
+    """What a draft section cites, as the record may show it, and how many cited items it may not."""
+    shown: list[m.Citation] = []
+    withheld = 0
+    stories = {s.id: s for s in state.stories.stories}
+    cards = {c.id: c for c in state.cards.cards}
+    for ref in refs:
+        if ref in out:
+            withheld += 1
+        elif (story := stories.get(ref)) is not None:
+            teller = who(story.teller_id)
+            shown.append(m.Citation(kind="story", id=ref, title=story.title, by=teller.label if teller else None))
+        elif (card := cards.get(ref)) is not None:
+            first = next((value for _key, value in card.fields if value), "")
+            author = None if card.anonymous else who(card.author_id)
+            shown.append(m.Citation(kind="card", id=ref, title=first, by=author.label if author else None))
+        else:
+            withheld += 1
+    return tuple(shown), withheld
+
+
+def _draft(state: SessionState, index: int, out: frozenset[str], who) -> tuple[m.DraftSection, ...]:  # noqa: ANN001
+    assert state.plan is not None
+    written = {s.index: s for s in state.draft.sections if s.phase_index == index}
+    sections = []
+    for i, title in enumerate(state.plan.phases[index].sections):
+        current = written.get(i)
+        citations, withheld = _citations(state, current.citations if current else (), out, who)
+        sections.append(
+            m.DraftSection(
+                title=title, text=current.text if current else "", citations=citations, withheld_citations=withheld
             )
         )
-    return m.FeedbackSummary(
-        responses=len(answers), comments=sum(1 for a in answers if a.text), ratings=tuple(ratings), withheld=withheld
-    )
+    return tuple(sections)
 
 
-def _final_message(state: SessionState, plan: PhasePlan | None) -> tuple[str | None, bool]:
-    """The last draft phase's sections, joined: the message for funders."""
+def _rests_on(section: m.DraftSection) -> str:
+    """A section's provenance as one line of plain text (for the CSV's text column)."""
+    if not section.citations:
+        return ""
+    return " [" + "; ".join(citation_text(c) for c in section.citations) + "]"
+
+
+def _final_message(
+    state: SessionState, plan: PhasePlan | None, out: frozenset[str], who  # noqa: ANN001
+) -> tuple[str | None, bool, tuple[m.DraftSection, ...]]:
+    """The last draft phase's sections, joined, and with their citations: the message for funders."""
     if plan is None:
-        return None, False
+        return None, False, ()
     drafts = [i for i, phase in enumerate(plan.phases) if phase.kind is ActivityKind.DRAFT]
     if not drafts:
-        return None, False
+        return None, False, ()
     index = drafts[-1]
-    texts = {s.index: s.text for s in state.draft.sections if s.phase_index == index}
-    parts = [
-        f"{title}\n\n{texts[i]}" for i, title in enumerate(plan.phases[index].sections) if texts.get(i)
-    ]
-    return ("\n\n".join(parts) or None), index in state.draft.final
+    sections = tuple(s for s in _draft(state, index, out, who) if s.text)
+    parts = [f"{s.title}\n\n{s.text}" for s in sections]
+    return ("\n\n".join(parts) or None), index in state.draft.final, sections
 
 
 def _agenda(state: SessionState, plan: PhasePlan | None, exchange: m.ExchangeMeta) -> tuple[m.AgendaItem, ...]:

@@ -1,4 +1,8 @@
-"""PURE: one CSV row per contribution, for spreadsheets; no cell can start a formula."""
+"""PURE: one CSV row per contribution, for spreadsheets; no cell can start a formula.
+
+Every row says whether the record it comes from is a DRAFT (the tellers are still reviewing it) or
+released, so a row copied elsewhere keeps the mark.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ from exchange.i18n import _
 from exchange.transcripts.model import Transcript
 
 #: Column names (English is the documented schema; a catalogue may translate them).
-HEADER = ("exchange_id", "exchange", "phase", "kind", "author", "time", "text", "votes")
+HEADER = ("exchange_id", "exchange", "phase", "kind", "author", "time", "text", "votes", "record")
 
 
 def header() -> tuple[str, ...]:
@@ -25,6 +29,7 @@ def defuse(value: str) -> str:
 
 def rows(transcript: Transcript) -> Iterable[tuple[str, ...]]:
     t = transcript
+    record = _("DRAFT") if t.exchange.draft else _("released")
     for c in t.contributions:
         yield tuple(
             defuse(cell)
@@ -33,10 +38,11 @@ def rows(transcript: Transcript) -> Iterable[tuple[str, ...]]:
                 t.exchange.title,
                 c.phase,
                 c.kind,
-                c.author if c.author is not None else _("anonymous"),
+                c.author if c.author is not None else (_("anonymous") if c.anonymous else ""),
                 c.at.isoformat().replace("+00:00", "Z") if c.at else "",
                 c.text,
                 "" if c.votes is None else str(c.votes),
+                record,
             )
         )
 

@@ -16,8 +16,10 @@ from exchange.transcripts.model import Transcript
 from exchange.transcripts.text import (
     KIND_LABELS,
     REFLECTION_LABELS,
+    citation_text,
     clock,
     day,
+    draft_notice,
     duration,
 )
 
@@ -77,4 +79,6 @@ def render(transcript: Transcript) -> str:
         chart_width=CHART_WIDTH,
         label_width=LABEL_WIDTH,
         bar_height=BAR_HEIGHT,
+        notice=draft_notice(transcript),
+        cite=citation_text,
     )

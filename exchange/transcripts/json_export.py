@@ -1,10 +1,10 @@
 """PURE: the event log and the derived transcript as one JSON document (schema: docs/transcript-schema.md).
 
-The log is filtered exactly as the transcript is: private events (listening notes, the facilitator's
-notes and parking lot, feedback answers, off-the-record marks) and every event about a withdrawn,
-off-the-record or redacted contribution are left out; participants appear under an opaque id
-("participant-3") and the name their consent allows; anonymous cards and all votes lose their
-author. The kept events are renumbered from seq 1, so the state machine can load them again.
+The events are those the privacy policy lets an export list (`privacy.exported`: never private
+notes, votes, feedback answers, off-the-record marks or redactions; anonymous authors and staff
+names withheld), less every event about a withdrawn, off-the-record or redacted contribution;
+participants appear under an opaque id ("participant-3") and the name their consent allows, staff
+as "staff". The kept events are renumbered from seq 1, so the state machine can load them again.
 """
 
 from __future__ import annotations
@@ -13,75 +13,52 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from exchange.sessions.activities.base import ANONYMOUS_ACTOR
+from exchange.sessions import privacy
 from exchange.sessions.events import EventEnvelope
 from exchange.transcripts.build import (
     Folded,
     Shown,
     excluded_ids,
-    fold,
+    fold_for_export,
     from_folded,
     people,
+    shown_as,
 )
 from exchange.transcripts.model import ExchangeMeta, RosterEntry, Transcript
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
-#: Never exported: private to one person, or to the facilitator, or individual answers.
-PRIVATE = frozenset(
-    {
-        "listening_note_written",
-        "note_added",
-        "point_parked",
-        "point_resolved",
-        "feedback_submitted",
-        "off_record_set",
-    }
-)
-#: The field naming the contribution an event is about.
+#: The fields naming the contribution an event is about.
 ITEM_KEYS = ("story_id", "reflection_id", "recall_id", "card_id", "action_id", "point_id", "item_id")
-PERSON_KEYS = frozenset({"participant_id", "teller_id", "author_id", "editor_id"})
-PERSON_LISTS = frozenset({"order", "released_voters"})
-ANONYMOUS_CARD_EVENTS = frozenset({"card_added", "card_edited", "card_withdrawn"})
-VOTE_EVENTS = frozenset({"vote_cast", "vote_retracted", "selection_vote_cast", "selection_vote_retracted"})
 
 JSON = dict[str, Any]
 
 
-def public_events(envelopes: list[EventEnvelope], folded: Folded, shown: Mapping[str, Shown]) -> list[JSON]:
-    """The log as it may leave the system, renumbered from 1."""
+def _ref(shown: Mapping[str, Shown], pid: object) -> object:
+    if not isinstance(pid, str):
+        return pid
+    person = shown_as(shown, pid)
+    return person.ref if person is not None else pid
+
+
+def public_events(listed: Iterable[JSON], folded: Folded, shown: Mapping[str, Shown]) -> list[JSON]:
+    """The events an export may list, about contributions still in the record, renumbered from 1."""
     out = excluded_ids(folded.state)
-    # A reflection on a story that is out is itself out; so is anything about an excluded item.
     kept: list[JSON] = []
-    for envelope in envelopes:
-        event = envelope.event
-        if event.type in PRIVATE:
+    for data in listed:
+        body: JSON = dict(data["event"])
+        if any(body.get(key) in out for key in ITEM_KEYS):
             continue
-        data = envelope.model_dump(mode="json")
-        body: JSON = data["event"]
-        about = event.type != "contribution_redacted"
-        if about and any(body.get(key) in out for key in ITEM_KEYS):
-            continue
-        if event.type in ANONYMOUS_CARD_EVENTS and body.get("anonymous"):
-            body["author_id"] = "anonymous"
-            data["actor"] = dict(ANONYMOUS_ACTOR)
-        if event.type in VOTE_EVENTS:
-            body["voter_id"] = "anonymous"
-            data["actor"] = dict(ANONYMOUS_ACTOR)
-        for key in PERSON_KEYS & body.keys():
-            if isinstance(body[key], str) and body[key] in shown:
-                body[key] = shown[body[key]].ref
-        for key in PERSON_LISTS & body.keys():
-            body[key] = [shown[pid].ref if pid in shown else pid for pid in body[key]]
-        if event.type == "participant_joined" and envelope.event.participant_id in shown:  # type: ignore[union-attr]
-            body["name"] = shown[envelope.event.participant_id].label  # type: ignore[union-attr]
+        for key in privacy.entry(body["type"]).people:
+            value = body.get(key)
+            body[key] = [_ref(shown, pid) for pid in value] if isinstance(value, list) else _ref(shown, value)
+        if body["type"] == "participant_joined" and data["event"]["participant_id"] in shown:
+            body["name"] = shown[data["event"]["participant_id"]].label
         actor = data["actor"]
         if actor["role"] == "participant" and actor["id"] in shown:
             person = shown[actor["id"]]
-            data["actor"] = {"role": "participant", "id": person.ref, "name": person.label}
-        data["command_id"] = None
-        data["seq"] = len(kept) + 1
-        kept.append(data)
+            actor = {"role": "participant", "id": person.ref, "name": person.label}
+        kept.append({**data, "actor": actor, "command_id": None, "seq": len(kept) + 1, "event": body})
     return kept
 
 
@@ -89,14 +66,17 @@ def document(
     envelopes: Iterable[EventEnvelope], *, exchange: ExchangeMeta, roster: Mapping[str, RosterEntry]
 ) -> tuple[JSON, Transcript]:
     """The export as a JSON-able dict, and the transcript inside it."""
-    envelopes = list(envelopes)
-    folded = fold(exchange.id, envelopes)
+    folded, seen = fold_for_export(exchange.id, envelopes)
     transcript = from_folded(folded, exchange=exchange, roster=roster)
     shown = people(folded.state, roster)
     body = {
         "schema_version": SCHEMA_VERSION,
-        "exchange": exchange.model_dump(mode="json"),
-        "events": public_events(envelopes, folded, shown),
+        "record": {
+            "status": "draft" if exchange.draft else "released",
+            "release_at": exchange.release_at.isoformat().replace("+00:00", "Z") if exchange.release_at else None,
+        },
+        "exchange": exchange.model_dump(mode="json", exclude={"draft", "release_at"}),
+        "events": public_events(seen.listed, folded, shown),
         "transcript": transcript.model_dump(mode="json"),
     }
     return body, transcript

@@ -9,12 +9,14 @@ from __future__ import annotations
 import re
 
 from exchange.i18n import _
-from exchange.transcripts.model import Transcript
+from exchange.transcripts.model import DraftSection, Transcript
 from exchange.transcripts.text import (
     KIND_LABELS,
     REFLECTION_LABELS,
+    citation_text,
     clock,
     day,
+    draft_notice,
     duration,
 )
 
@@ -28,10 +30,19 @@ def escape(value: str) -> str:
     return "  \n".join(line.strip() for line in value.splitlines()) if "\n" in value else value
 
 
+def _rests_on(section: DraftSection) -> list[str]:
+    lines = [f"- {escape(citation_text(c))}" for c in section.citations]
+    if section.withheld_citations:
+        lines.append("- " + _("{count} cited contribution(s) no longer in the record").format(count=section.withheld_citations))
+    return ["*" + _("Rests on:") + "*", "", *lines, ""] if lines else []
+
+
 def render(transcript: Transcript) -> str:
     t = transcript
     tz = t.exchange.timezone
-    out: list[str] = [f"# {escape(t.exchange.title)}", ""]
+    notice = draft_notice(t)
+    out: list[str] = [f"> **{escape(notice)}**", ""] if notice else []
+    out += [f"# {escape(t.exchange.title)}", ""]
     if t.exchange.programme_name:
         out.append(_("Programme: {name}").format(name=escape(t.exchange.programme_name)) + "  ")
     out.append(_("Date: {date}").format(date=day(t.started_at or t.exchange.starts_at, tz)) + "  ")
@@ -79,13 +90,17 @@ def render(transcript: Transcript) -> str:
                 about = " " + _("(on {title})").format(title=escape(recall.story_title)) if recall.story_title else ""
                 out.append(f"- {escape(recall.author)}{about}: {escape(recall.text)}")
             out.append("")
+        if phase.voters is not None and phase.card_groups and phase.card_groups[0].votes is None:
+            out += ["*" + _("Vote totals are not shown: fewer than three people voted.") + "*", ""]
         for group in phase.card_groups:
             name = escape(group.name) if group.name else _("Not clustered")
-            out += [f"### {name} " + _("({count} votes)").format(count=group.votes), ""]
+            total = " " + _("({count} votes)").format(count=group.votes) if group.votes is not None else ""
+            out += [f"### {name}{total}", ""]
             for card in group.cards:
                 fields = "; ".join(f"{escape(f.label)}: {escape(f.value)}" for f in card.fields)
                 author = escape(card.author) if card.author else _("anonymous")
-                out.append(f"- {fields} — {author}, " + _("{count} vote(s)").format(count=card.votes))
+                votes = ", " + _("{count} vote(s)").format(count=card.votes) if card.votes is not None else ""
+                out.append(f"- {fields} — {author}{votes}")
             out.append("")
         if phase.points:
             out += ["### " + _("Points made"), ""]
@@ -115,6 +130,7 @@ def render(transcript: Transcript) -> str:
             out += ["### " + _("Draft ({state})").format(state=state), ""]
             for section in phase.draft:
                 out += [f"#### {escape(section.title)}", "", escape(section.text) if section.text else "*" + _("(empty)") + "*", ""]
+                out += _rests_on(section)
         if phase.feedback is not None:
             fb = phase.feedback
             counts = _("{responses} response(s), {comments} written comment(s).").format(
@@ -122,24 +138,36 @@ def render(transcript: Transcript) -> str:
             )
             out += ["### " + _("Feedback summary"), "", counts]
             if fb.withheld:
-                out.append(_("Ratings are not shown for fewer than three responses."))
+                out.append(_("Ratings and comments are not shown for fewer than three responses."))
             else:
                 out.append("")
                 out += [
                     "- " + _("{question} average {average} ({count} rating(s))").format(
                         question=escape(_(r.question)), average=r.average, count=r.count
                     )
+                    if r.average is not None
+                    else "- " + _("{question}: {count} rating(s), too few to show").format(
+                        question=escape(_(r.question)), count=r.count
+                    )
                     for r in fb.ratings
                 ]
+                if fb.texts:
+                    out += ["", _("Written comments (anonymous, in alphabetical order):"), ""]
+                    out += [f"- {escape(text)}" for text in fb.texts]
             out.append("")
     if t.redactions:
         out += ["*" + _("{count} contribution(s) redacted by the programme lead.").format(count=t.redactions) + "*", ""]
     out += ["## " + _("Message for funders"), ""]
-    if t.final_message:
-        out += [escape(t.final_message), "", "*" + (_("Final.") if t.final_message_final else _("Not marked final.")) + "*"]
+    if t.final_sections:
+        for section in t.final_sections:
+            out += [f"### {escape(section.title)}", "", escape(section.text), ""]
+            out += _rests_on(section)
+        out += ["*" + (_("Final.") if t.final_message_final else _("Not marked final.")) + "*"]
     else:
         out.append("*" + _("No message was drafted.") + "*")
     out.append("")
+    if notice:
+        out += [f"> **{escape(notice)}**", ""]
     return "\n".join(out)
 
 

@@ -3,7 +3,8 @@
 Nothing here holds a participant's id, a private note, an anonymous card's author or one person's
 feedback answers: people appear only as their consent allows (a name, initials, or a stable
 "Participant 3" label) and by `ref`, an opaque handle ("participant-3") that is the same in every
-format of the same exchange.
+format of the same exchange; staff appear as "Facilitator". Summaries of anonymous answers (vote
+totals, feedback) appear only from privacy.MIN_GROUP people up.
 """
 
 from __future__ import annotations
@@ -31,6 +32,10 @@ class ExchangeMeta(_Model):
     starts_at: datetime | None = None
     timezone: str = "UTC"
     language: str = "en"
+    #: The record is a draft (under the tellers' review, or the exchange still running) until
+    #: `release_at`; every export of a draft says DRAFT on every page.
+    draft: bool = False
+    release_at: datetime | None = None
 
 
 class RosterEntry(_Model):
@@ -92,13 +97,13 @@ class Card(_Model):
     author: str | None  # None: anonymous card
     at: datetime | None
     fields: tuple[CardField, ...]
-    votes: int
+    votes: int | None  # None: fewer than MIN_GROUP people voted in the phase
 
 
 class CardGroup(_Model):
     name: str | None  # None: cards in no cluster
     cards: tuple[Card, ...]
-    votes: int
+    votes: int | None
 
 
 class Action(_Model):
@@ -130,9 +135,21 @@ class Selection(_Model):
     dissent: str
 
 
+class Citation(_Model):
+    """What a section of the shared draft rests on: a story (with its teller as consent allows) or a card."""
+
+    kind: Literal["story", "card"]
+    id: str
+    title: str  # the story's title, or the card's first field
+    by: str | None  # the teller or card author's label; None for an anonymous card
+
+
 class DraftSection(_Model):
     title: str
     text: str
+    citations: tuple[Citation, ...] = ()
+    #: Cited contributions no longer in the record (withdrawn, off the record, redacted).
+    withheld_citations: int = 0
 
 
 class RatingSummary(_Model):
@@ -143,12 +160,14 @@ class RatingSummary(_Model):
 
 
 class FeedbackSummary(_Model):
-    """Counts and averages only; withheld below a small group size so no answer can be singled out."""
+    """Counts always; averages and the written comments (sorted, never attributed) only from a small
+    group size up, so no answer can be singled out."""
 
     responses: int
     comments: int
     ratings: tuple[RatingSummary, ...]
     withheld: bool
+    texts: tuple[str, ...] = ()
 
 
 class PhaseSection(_Model):
@@ -165,6 +184,7 @@ class PhaseSection(_Model):
     stories: tuple[Story, ...] = ()
     recalls: tuple[Recall, ...] = ()
     card_groups: tuple[CardGroup, ...] = ()
+    voters: int | None = None  # how many people placed dots (cards phases with voting)
     actions: tuple[Action, ...] = ()
     points: tuple[Point, ...] = ()
     selections: tuple[Selection, ...] = ()
@@ -178,13 +198,14 @@ class Contribution(_Model):
 
     phase_index: int | None
     phase: str
-    kind: str  # story, reflection, recall, card, action, point, selection, draft_section
+    kind: str  # story, reflection, recall, card, action, point, selection, draft_section, feedback_comment
     item_id: str
-    author: str | None
+    author: str | None  # None: anonymous (see `anonymous`) or not attributed
     author_ref: str | None
     at: datetime | None
     text: str
     votes: int | None
+    anonymous: bool = False
 
 
 class Transcript(_Model):
@@ -198,5 +219,7 @@ class Transcript(_Model):
     phases: tuple[PhaseSection, ...]
     final_message: str | None
     final_message_final: bool
+    #: The funder message's sections with what each rests on (provenance).
+    final_sections: tuple[DraftSection, ...] = ()
     contributions: tuple[Contribution, ...]
     redactions: int  # contributions a lead redacted (left out above)

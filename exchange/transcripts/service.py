@@ -6,6 +6,7 @@ import io
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
@@ -14,6 +15,7 @@ from exchange.programmes.models import Exchange, Programme
 from exchange.sessions.activities.redaction_data import Redaction
 from exchange.sessions.events import EventEnvelope
 from exchange.sessions.store import EventStore
+from exchange.timeutil import utcnow
 from exchange.transcripts.model import (
     Contribution,
     ExchangeMeta,
@@ -30,7 +32,19 @@ MEDIA_TYPES = {
 }
 
 
-def meta_of(db: Session, exchange: Exchange) -> ExchangeMeta:
+def release_at(exchange: Exchange) -> datetime | None:
+    """When the record is (or was) released: the end of the tellers' review; None while it runs."""
+    if exchange.ended_at is None:
+        return None
+    return exchange.ended_at + timedelta(days=exchange.review_days)
+
+
+def is_released(exchange: Exchange, now: datetime | None = None) -> bool:
+    release = release_at(exchange)
+    return release is not None and (now or utcnow()) >= release
+
+
+def meta_of(db: Session, exchange: Exchange, now: datetime | None = None) -> ExchangeMeta:
     programme = db.get(Programme, exchange.programme_id)
     assert exchange.id is not None
     return ExchangeMeta(
@@ -42,6 +56,8 @@ def meta_of(db: Session, exchange: Exchange) -> ExchangeMeta:
         starts_at=exchange.starts_at,
         timezone=exchange.timezone,
         language=exchange.language,
+        draft=not is_released(exchange, now),
+        release_at=release_at(exchange),
     )
 
 
@@ -113,6 +129,8 @@ class RedactionPreview:
 def redaction_preview(db: Session, store: EventStore, exchange: Exchange) -> RedactionPreview:
     from exchange.transcripts import build
 
-    folded = build.fold(exchange.id or 0, store.read_sync(exchange.id or 0))
-    transcript = build.from_folded(folded, exchange=meta_of(db, exchange), roster=roster_of(db, exchange))
-    return RedactionPreview(contributions=transcript.contributions, redactions=folded.state.redactions.redactions)
+    envelopes = store.read_sync(exchange.id or 0)
+    transcript = build.build(envelopes, exchange=meta_of(db, exchange), roster=roster_of(db, exchange))
+    # The reasons are for staff, who see this form: read them from the log itself.
+    redactions = build.fold(exchange.id or 0, envelopes).state.redactions.redactions
+    return RedactionPreview(contributions=transcript.contributions, redactions=redactions)

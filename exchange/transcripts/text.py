@@ -5,6 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from exchange.i18n import _
+from exchange.transcripts.model import Citation, Transcript
+
 KIND_LABELS = {
     "agreements": "Ground rules",
     "story_round": "Story round",
@@ -44,3 +47,22 @@ def duration(seconds: float) -> str:
     """"4 min 05 s"."""
     whole = int(round(seconds))
     return f"{whole // 60} min {whole % 60:02d} s"
+
+
+def citation_text(citation: Citation) -> str:
+    """What a section of the funder message rests on, in words: a story with its teller, or a card."""
+    if citation.kind == "story":
+        return _("the story “{title}”, told by {teller}").format(title=citation.title, teller=citation.by or _("anonymous"))
+    return _("the card “{text}” ({author})").format(text=citation.title, author=citation.by or _("anonymous"))
+
+
+def draft_notice(transcript: Transcript) -> str | None:
+    """The DRAFT line every page of a draft export carries, or None once the record is released."""
+    meta = transcript.exchange
+    if not meta.draft:
+        return None
+    if meta.release_at is None:
+        return _("DRAFT: the exchange is not over; this record is not final. Do not share it.")
+    return _("DRAFT: the tellers are reviewing this record until {date}. Do not share it before then.").format(
+        date=day(meta.release_at, meta.timezone)
+    )

@@ -276,8 +276,12 @@ async def test_votes_are_hidden_until_revealed_and_stay_within_the_allowance(roo
     await tomas.ok("cast_vote", card_id=first)
     await tomas.ok("cast_vote", card_id=second)
     await rosa.ok("cast_vote", card_id=first)
-    view = await room.facilitator.wait_view(lambda v: sum(c["votes"] for c in v["cards"]) == 4)
-    assert {c["id"]: c["votes"] for c in view["cards"]} == {first: 3, second: 1}
+    # Two people's dots would give each other's choices away: no totals, not even for staff.
+    await room.facilitator.wait_view(lambda v: v["voters"] == {str(PROBLEMS): 2})
+    assert all("votes" not in card for card in room.facilitator.view["cards"])
+    await amina.ok("cast_vote", card_id=second)
+    view = await room.facilitator.wait_view(lambda v: sum(c["votes"] for c in v["cards"]) == 5)
+    assert {c["id"]: c["votes"] for c in view["cards"]} == {first: 3, second: 2}
 
     # A fourth dot is beyond Tomás's allowance: refused, with a message, and nothing changes.
     seq = room.facilitator.seq
@@ -308,12 +312,12 @@ async def test_votes_are_hidden_until_revealed_and_stay_within_the_allowance(roo
     seq = room.facilitator.seq
     await asyncio.sleep(0.2)
     assert room.facilitator.seq == seq
-    assert {c["id"]: c["votes"] for c in room.facilitator.view["cards"]} == {first: 3, second: 1}
+    assert {c["id"]: c["votes"] for c in room.facilitator.view["cards"]} == {first: 3, second: 2}
 
     await room.facilitator.ok("reveal_votes")
     for client in room.practitioners:
         view = await client.wait_view(lambda v: all("votes" in c for c in v["cards"]))
-        assert {c["id"]: c["votes"] for c in view["cards"]} == {first: 3, second: 1}
+        assert {c["id"]: c["votes"] for c in view["cards"]} == {first: 3, second: 2}
 
 
 async def test_clusters_group_cards_and_practitioners_cannot_cluster(room: Room) -> None:

@@ -47,9 +47,11 @@ async def test_dashboard_zip_levers_challenges_and_redaction_form(server: Server
         assert "Secret fathers problem" in page and "Mothers-in-law" in page
         levers, challenges = page.split('id="levers-h"', 1)[1].split('id="challenges-h"', 1)
         assert "The grandmothers" in levers and "Mothers-in-law" not in levers
-        assert "Mothers-in-law" in challenges and amina_name in challenges
+        # The problem-solving plan promises anonymous cards: every card there is, ticked or not.
+        assert "Mothers-in-law" in challenges and amina_name not in challenges and rosa_name not in challenges
         secret = challenges.split("Secret fathers problem", 1)[1].split("</li>", 1)[0]
-        assert rosa_name not in secret and "Participant" not in secret  # anonymous card: no author at all
+        assert "Participant" not in secret  # anonymous card: no author at all
+        assert amina_name in levers  # a named card keeps its (consenting) author
 
         response = lead.get(f"/programmes/{pid}/export.zip")
         assert response.status_code == 200 and response.headers["content-type"] == "application/zip"

@@ -58,7 +58,7 @@ async def test_members_download_outsiders_get_404_practitioners_get_their_own(se
             rows = list(csv.DictReader(io.StringIO(who.get(f"/exchanges/{eid}/transcript.csv").text)))
             assert any(row["text"] == "'=SUM(A1) trust first" for row in rows)
             body = json.loads(who.get(f"/exchanges/{eid}/transcript.json").text)
-            assert body["schema_version"] == 1 and body["transcript"]["status"] == "ended"
+            assert body["schema_version"] == 2 and body["transcript"]["status"] == "ended"
             assert "note_added" not in {e["event"]["type"] for e in body["events"]}
         for who in (outsider, anonymous, *setup.practitioners):
             for fmt in FORMATS:

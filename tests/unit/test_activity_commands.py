@@ -15,6 +15,7 @@ from exchange.sessions.activities import discussion_data as dd
 from exchange.sessions.activities import draft_data as dr
 from exchange.sessions.activities import feedback_data as fb
 from exchange.sessions.activities import notes_data as nt
+from exchange.sessions.activities import record_data as rc
 from exchange.sessions.activities import stories_data as st
 from exchange.sessions.commands import command_adapter
 from tests.unit.test_activity_support import (
@@ -67,6 +68,13 @@ def reflected() -> Session:
 def withdrawn() -> Session:
     session = told()
     session.do(AMA, st.WithdrawStory(story_id="story-1"))
+    return session
+
+
+def told_and_ended() -> Session:
+    """AMA told story-1, BEA reflected on it, and the exchange is over."""
+    session = reflected()
+    session.do(FACILITATOR, c.EndExchange())
     return session
 
 
@@ -207,14 +215,25 @@ CASES: list[tuple[str, Setup, c.Actor, typing.Any, Expect]] = [
      st.Reflect(story_id="story-1", kind=st.ReflectionKind.HEARD, text="x"), "wrong_phase"),
     ("recall", told, BEA, st.AddRecall(text="The rope", story_id="story-1"), ["recall_added"]),
     ("recall of one's own story", told, AMA, st.AddRecall(text="Mine", story_id="story-1"), "own_story"),
-    ("off the record", told, AMA, st.SetOffRecord(item_id="story-1"), ["off_record_set"]),
-    ("reflection off the record", reflected, BEA, st.SetOffRecord(item_id="reflection-1"), ["off_record_set"]),
-    ("someone else's off the record", reflected, AMA, st.SetOffRecord(item_id="reflection-1"), "not_yours"),
-    ("unknown off the record", told, AMA, st.SetOffRecord(item_id="story-7"), "unknown_item"),
-    ("back on the record, already on", told, AMA, st.SetOffRecord(item_id="story-1", off_record=False), []),
+    ("withdraw own story after the end", told_and_ended, AMA, st.WithdrawStory(story_id="story-1"), ["story_withdrawn"]),
+    ("withdraw another's story after the end", told_and_ended, BEA, st.WithdrawStory(story_id="story-1"), "not_your_story"),
+    # the record
+    ("off the record", told, AMA, rc.SetOffRecord(item_id="story-1"), ["off_record_set"]),
+    ("reflection off the record", reflected, BEA, rc.SetOffRecord(item_id="reflection-1"), ["off_record_set"]),
+    ("off the record after the end", told_and_ended, BEA, rc.SetOffRecord(item_id="reflection-1"), ["off_record_set"]),
+    ("someone else's off the record", reflected, AMA, rc.SetOffRecord(item_id="reflection-1"), "not_yours"),
+    ("unknown off the record", told, AMA, rc.SetOffRecord(item_id="story-7"), "unknown_item"),
+    ("withdrawn story off the record", withdrawn, AMA, rc.SetOffRecord(item_id="story-1"), "unknown_item"),
+    ("back on the record, already on", told, AMA, rc.SetOffRecord(item_id="story-1", off_record=False), []),
+    ("own card off the record", carded, AMA, rc.SetOffRecord(item_id="card-1"), ["off_record_set"]),
+    ("own anonymous card off the record", carded, BEA, rc.SetOffRecord(item_id="card-2"), ["off_record_set"]),
+    ("another's anonymous card off the record", carded, AMA, rc.SetOffRecord(item_id="card-2"), "not_yours"),
+    ("own action off the record", lambda: action_added(), AMA, rc.SetOffRecord(item_id="action-1"), ["off_record_set"]),
+    ("off the record: facilitator", carded, FACILITATOR, rc.SetOffRecord(item_id="card-1"), "forbidden"),
     # cards
     ("add card", levers, AMA, lever(), ["card_added"]),
     ("add anonymous card", levers, AMA, cd.AddCard(fields={"who": "a", "influence": "", "how": ""}, anonymous=True), ["card_added"]),
+    ("add card, choice left to the phase", levers, AMA, cd.AddCard(fields={"who": "a", "influence": "", "how": ""}), ["card_added"]),
     ("add card, facilitator", levers, FACILITATOR, lever(), ["card_added"]),
     ("anonymous not allowed", ideas, AMA, cd.AddCard(fields={"idea": "x"}, anonymous=True), "no_anonymous"),
     ("missing field", levers, AMA, cd.AddCard(fields={"who": "x", "how": "y"}), "bad_fields"),
@@ -379,6 +398,6 @@ def test_points_are_public_with_their_maker() -> None:
     for view in (facilitator_view(session.state), participant_view(session.state)):
         assert view["points"] == [
             {"id": "point-1", "phase_index": DISCUSS, "text": "Men can be allies",
-             "made_by": {"id": BEA.id, "name": session.state.name_of(BEA.id)}},
+             "made_by": {"id": BEA.id, "name": session.state.name_of(BEA.id)}, "off_record": False},
         ]  # fmt: skip
         assert view["limits"]["discussion_point"] == dd.MAX_POINT == LIMITS["discussion_point"]

@@ -17,6 +17,7 @@ from exchange.sessions.activities import discussion_data as dd
 from exchange.sessions.activities import draft_data as dr
 from exchange.sessions.activities import feedback_data as fb
 from exchange.sessions.activities import notes_data as nt
+from exchange.sessions.activities import record_data as rd
 from exchange.sessions.activities import stories_data as sd
 from exchange.sessions.commands import Role
 from exchange.sessions.events import EventEnvelope
@@ -28,10 +29,10 @@ from exchange.sessions.views import (
     personal_subjects,
     personal_view,
     projections,
-    visible_event,
 )
+from exchange.sessions.privacy import LIVE_AUDIENCES
 from tests.unit import test_session_properties as core
-from tests.unit.test_activity_support import CLOSING, DRAFT, LEVERS, PLAN, at_phase
+from tests.unit.test_activity_support import CLOSING, DRAFT, LEVERS, PLAN, at_phase, visible_event
 from tests.unit.test_session_support import AMA, BEA, CHE, FACILITATOR, T0, Session
 
 PEOPLE = (AMA, BEA, CHE)
@@ -58,7 +59,7 @@ contributing = st.one_of(
     st.builds(sd.WriteListeningNote, text=words),
     st.builds(sd.Reflect, story_id=story_ids, kind=st.sampled_from(list(sd.ReflectionKind)), text=words),
     st.builds(sd.AddRecall, text=words),
-    st.builds(sd.SetOffRecord, item_id=story_ids, off_record=st.booleans()),
+    st.builds(rd.SetOffRecord, item_id=story_ids | card_ids, off_record=st.booleans()),
     st.builds(cd.AddCard, fields=lever_fields, anonymous=st.booleans()),
     st.builds(cd.AddCard, fields=st.fixed_dictionaries({"idea": words})),
     st.builds(cd.EditCard, card_id=card_ids, fields=lever_fields),
@@ -122,7 +123,7 @@ anonymous_moves = st.one_of(
 
 
 def _shown(session: Session) -> list[Any]:
-    events = [visible_event(envelope, role) for envelope in session.log for role in Role]
+    events = [visible_event(envelope, audience) for envelope in session.log for audience in LIVE_AUDIENCES]
     return [facilitator_view(session.state), participant_view(session.state), events]
 
 
@@ -130,10 +131,10 @@ def _card_parts(session: Session) -> str:
     """What is shown about cards: the cards sections and every card event, for every role."""
     card_events = {"card_added", "card_edited", "card_withdrawn", "card_moved", "vote_cast", "vote_retracted"}
     shown = [
-        visible_event(envelope, role)
+        visible_event(envelope, audience)
         for envelope in session.log
         if envelope.event.type in card_events
-        for role in Role
+        for audience in LIVE_AUDIENCES
     ]
     views = [facilitator_view(session.state), participant_view(session.state)]
     return json.dumps([shown, [{"cards": v["cards"], "clusters": v["clusters"]} for v in views]])

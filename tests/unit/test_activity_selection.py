@@ -14,14 +14,15 @@ from exchange.prompts.models import ActivityKind, Phase, PhasePlan
 from exchange.sessions import commands as c
 from exchange.sessions.activities import selection_data as sel
 from exchange.sessions.activities import stories_data as st
-from exchange.sessions.commands import Role, command_adapter
+from exchange.sessions.commands import command_adapter
 from exchange.sessions.machine import Rejected
 from exchange.sessions.views import (
     facilitator_view,
     participant_view,
     personal_view,
-    visible_event,
 )
+from exchange.sessions.privacy import LIVE_AUDIENCES
+from tests.unit.test_activity_support import visible_event
 from tests.unit.test_session_support import (
     AMA,
     BEA,
@@ -206,17 +207,20 @@ def test_bad_input_is_refused_at_the_boundary(raw: dict[str, object]) -> None:
 def test_totals_are_hidden_from_practitioners_until_the_round_closes() -> None:
     session = voted_out()
     session.do(BEA, sel.CastSelectionVote(story_id="story-3"))
+    # Two voters' totals would give each one's votes away, to staff too.
+    assert facilitator_view(session.state)["selection"]["rounds"][0]["totals"] is None
+    session.do(CHE, sel.CastSelectionVote(story_id="story-1"))
     shown = participant_view(session.state)["selection"]["rounds"][0]
-    assert shown["open"] and shown["totals"] is None and shown["voters"] == 2
-    assert facilitator_view(session.state)["selection"]["rounds"][0]["totals"] == {"story-1": 0, "story-2": 1, "story-3": 2}
+    assert shown["open"] and shown["totals"] is None and shown["voters"] == 3
+    assert facilitator_view(session.state)["selection"]["rounds"][0]["totals"] == {"story-1": 1, "story-2": 1, "story-3": 2}
     # Votes never travel as events; each voter's personal view holds their own.
     for envelope in session.log:
         if envelope.event.type.startswith("selection_vote"):
-            assert all(visible_event(envelope, role) is None for role in Role)
+            assert all(visible_event(envelope, audience) is None for audience in LIVE_AUDIENCES)
     assert personal_view(session.state, AMA.id)["my_selection_votes"] == {"1": ["story-2", "story-3"]}
     session.do(FACILITATOR, sel.CloseSelectionRound())
     shown = participant_view(session.state)["selection"]["rounds"][0]
-    assert not shown["open"] and shown["totals"] == {"story-1": 0, "story-2": 1, "story-3": 2}
+    assert not shown["open"] and shown["totals"] == {"story-1": 1, "story-2": 1, "story-3": 2}
 
 
 def test_vote_discuss_vote_again_then_record_with_the_reason_for_everyone() -> None:

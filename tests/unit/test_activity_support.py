@@ -5,18 +5,21 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from exchange.prompts.models import ActivityKind, CardField, Phase, PhasePlan
+from exchange.prompts.models import ActivityKind, CardAnonymity, CardField, Phase, PhasePlan
 from exchange.sessions import commands as c
 from exchange.sessions.activities.cards_data import AddCard
-from exchange.sessions.commands import Actor, Role
-from exchange.sessions.views import facilitator_view, participant_view, personal_view, visible_event
+from exchange.sessions.commands import Actor
+from exchange.sessions.events import EventEnvelope
+from exchange.sessions.privacy import LIVE_AUDIENCES, Audience
+from exchange.sessions.privacy import visible_event as policy_visible_event
+from exchange.sessions.views import facilitator_view, participant_view, personal_view
 from tests.unit.test_session_support import AMA, BEA, CHE, FACILITATOR, Session, joined
 
 AGREE, STORIES, LEVERS, IDEAS, DISCUSS, DRAFT, CLOSING = range(7)
 
 
 def make_activity_plan() -> PhasePlan:
-    """One phase of each kind; levers allow anonymous cards and three dots each."""
+    """One phase of each kind; levers let authors choose anonymity, and give three dots each."""
     return PhasePlan(
         key="activities",
         title="Every activity",
@@ -35,7 +38,7 @@ def make_activity_plan() -> PhasePlan:
                     CardField(key="influence", label="Their influence"),
                     CardField(key="how", label="How they were engaged"),
                 ),
-                anonymous_cards=True,
+                card_anonymity=CardAnonymity.OPTIONAL,
                 votes_per_person=3,
             ),
             Phase(
@@ -63,15 +66,21 @@ def at_phase(index: int, *actors: Actor) -> Session:
     return session
 
 
-def lever(who: str = "The imam", influence: str = "Trusted", how: str = "Tea") -> AddCard:
-    return AddCard(fields={"who": who, "influence": influence, "how": how})
+def lever(who: str = "The imam", influence: str = "Trusted", how: str = "Tea", *, anonymous: bool = False) -> AddCard:
+    """A named lever card (the author chose to sign it), or an anonymous one."""
+    return AddCard(fields={"who": who, "influence": influence, "how": how}, anonymous=anonymous)
+
+
+def visible_event(envelope: EventEnvelope, audience: Audience) -> dict[str, Any] | None:
+    """The envelope as a live audience receives it (the privacy policy's answer)."""
+    return policy_visible_event(envelope.model_dump(mode="json"), audience)
 
 
 def everything_shown(session: Session) -> str:
     """Every view and every event as each role would receive it, as one JSON text."""
     shown: list[Any] = [facilitator_view(session.state), participant_view(session.state)]
     for envelope in session.log:
-        shown.extend(visible_event(envelope, role) for role in Role)
+        shown.extend(visible_event(envelope, audience) for audience in LIVE_AUDIENCES)
     return json.dumps(shown)
 
 

@@ -11,13 +11,13 @@ from exchange.sessions.activities import cards_data as cd
 from exchange.sessions.activities import draft_data as dr
 from exchange.sessions.activities import feedback_data as fb
 from exchange.sessions.activities import notes_data as nt
+from exchange.sessions.activities import record_data as rc
 from exchange.sessions.activities import stories_data as st
-from exchange.sessions.commands import Role
+from exchange.sessions.privacy import LIVE_AUDIENCES, Audience
 from exchange.sessions.views import (
     facilitator_view,
     participant_view,
     personal_subjects,
-    visible_event,
 )
 from tests.unit.test_activity_support import (
     CLOSING,
@@ -28,12 +28,14 @@ from tests.unit.test_activity_support import (
     everything_shown,
     lever,
     personal,
+    visible_event,
 )
+from exchange.sessions.commands import Actor
 from tests.unit.test_session_support import AMA, BEA, CHE, FACILITATOR, Session
 
 
-def _last_shown(session: Session, role: Role) -> dict[str, Any] | None:
-    return visible_event(session.log[-1], role)
+def _last_shown(session: Session, audience: Audience) -> dict[str, Any] | None:
+    return visible_event(session.log[-1], audience)
 
 
 def test_agreements_console_shows_who_has_accepted() -> None:
@@ -51,11 +53,11 @@ def test_story_reflections_notes_and_withdrawal() -> None:
     session = at_phase(STORIES)
     session.do(FACILITATOR, c.NextTurn())
     session.do(BEA, st.WriteListeningNote(text="secret thought"))
-    assert all(_last_shown(session, role) is None for role in Role)
+    assert all(_last_shown(session, role) is None for role in LIVE_AUDIENCES)
     assert personal_subjects(session.log[-1].event) == {BEA.id}
     session.do(AMA, st.ShareStory(title="The well", summary="We dug."))
     session.do(BEA, st.Reflect(story_id="story-1", kind=st.ReflectionKind.HEARD, text="Water"))
-    session.do(BEA, st.SetOffRecord(item_id="reflection-1"))
+    session.do(BEA, rc.SetOffRecord(item_id="reflection-1"))
     view = participant_view(session.state)
     (story,) = view["stories"]
     assert story["teller"]["name"] == "Ama"
@@ -76,7 +78,7 @@ def test_anonymous_card_reaches_no_one_but_is_editable_by_its_author() -> None:
     session.do(CHE, cd.AddCard(fields={"who": "Nans", "influence": "x", "how": "y"}, anonymous=True))
     session.do(CHE, cd.EditCard(card_id="card-1", fields={"who": "Grannies", "influence": "x", "how": "y"}))
     session.do(AMA, lever())
-    for role in Role:
+    for role in LIVE_AUDIENCES:
         for envelope in session.log[-3:-1]:
             shown = visible_event(envelope, role)
             assert shown is not None
@@ -100,17 +102,23 @@ def test_votes_hidden_until_revealed_and_returned_when_a_card_goes() -> None:
     session.do(AMA, cd.CastVote(card_id="card-2"))
     session.do(AMA, cd.CastVote(card_id="card-2"))
     session.do(CHE, cd.CastVote(card_id="card-1"))
-    assert all(_last_shown(session, role) is None for role in Role)
+    assert all(_last_shown(session, role) is None for role in LIVE_AUDIENCES)
     assert personal_subjects(session.log[-1].event) == {CHE.id}
+    # Two people's dots would give each other's choices away: no totals for anyone yet.
+    assert all("votes" not in card for card in facilitator_view(session.state)["cards"])
+    assert facilitator_view(session.state)["voters"] == {str(LEVERS): 2}
+    session.do(BEA, cd.CastVote(card_id="card-1"))
     assert "votes" not in participant_view(session.state)["cards"][0]
-    assert [card["votes"] for card in facilitator_view(session.state)["cards"]] == [1, 2]
+    assert [card["votes"] for card in facilitator_view(session.state)["cards"]] == [2, 2]
     assert personal(session, AMA)["my_votes"][str(LEVERS)] == {"cards": {"card-2": 2}, "left": 1}
     session.do(BEA, cd.WithdrawCard(card_id="card-2"))
     assert personal_subjects(session.log[-1].event) == {AMA.id, BEA.id}
-    assert "released_voters" not in visible_event(session.log[-1], Role.FACILITATOR)["event"]
+    assert "released_voters" not in visible_event(session.log[-1], Audience.FACILITATOR)["event"]
     assert personal(session, AMA)["my_votes"][str(LEVERS)] == {"cards": {}, "left": 3}
     session.do(FACILITATOR, cd.RevealVotes())
-    assert [card["votes"] for card in participant_view(session.state)["cards"]] == [1]
+    assert "votes" not in participant_view(session.state)["cards"][0]  # two voters are left
+    session.do(AMA, cd.CastVote(card_id="card-1"))
+    assert [card["votes"] for card in participant_view(session.state)["cards"]] == [3]
 
 
 def test_draft_view_shows_current_text_for_merging() -> None:
@@ -125,21 +133,46 @@ def test_draft_view_shows_current_text_for_merging() -> None:
     }  # fmt: skip
 
 
-def test_feedback_summary_has_nothing_per_person() -> None:
+def _answered(*answers: tuple[Actor, fb.SubmitFeedback]) -> Session:
     session = at_phase(CLOSING)
-    session.do(AMA, fb.SubmitFeedback(ratings={fb.Rating.USEFUL: 5}, text="Zebra lovely"))
-    session.do(BEA, fb.SubmitFeedback(ratings={fb.Rating.USEFUL: 2, fb.Rating.SAFE: 4}, text="Apple"))
-    session.do(BEA, fb.SubmitFeedback(ratings={fb.Rating.USEFUL: 3}, text="Apple pie"))
-    assert all(visible_event(e, role) is None for e in session.log[-3:] for role in Role)
+    for actor, answer in answers:
+        session.do(actor, answer)
+    return session
+
+
+def test_feedback_summary_has_nothing_per_person() -> None:
+    session = _answered(
+        (AMA, fb.SubmitFeedback(ratings={fb.Rating.USEFUL: 5}, text="Zebra lovely")),
+        (BEA, fb.SubmitFeedback(ratings={fb.Rating.USEFUL: 2, fb.Rating.SAFE: 4}, text="Apple")),
+        (BEA, fb.SubmitFeedback(ratings={fb.Rating.USEFUL: 3}, text="Apple pie")),
+        (CHE, fb.SubmitFeedback(ratings={fb.Rating.USEFUL: 4}, text="Mango")),
+    )
+    assert all(visible_event(e, role) is None for e in session.log[-4:] for role in LIVE_AUDIENCES)
     live = facilitator_view(session.state)["feedback"]
-    assert live == [{"phase_index": CLOSING, "responses": 2, "summary": None}]
+    assert live == [{"phase_index": CLOSING, "responses": 3, "summary": None}]
     session.do(FACILITATOR, c.EndExchange())
     (result,) = facilitator_view(session.state)["feedback"]
-    assert result["summary"]["texts"] == ["Apple pie", "Zebra lovely"]
+    assert result["summary"]["texts"] == ["Apple pie", "Mango", "Zebra lovely"]
     assert result["summary"]["ratings"]["useful"]["average"] == 4.0
     assert result["summary"]["ratings"]["useful"]["distribution"]["3"] == 1
+    assert result["summary"]["ratings"]["safe"]["average"] is None  # one score: too few to show
     assert "feedback" not in participant_view(session.state)
     assert personal(session, BEA)["feedback"][str(CLOSING)]["text"] == "Apple pie"
+
+
+def test_feedback_of_fewer_than_three_is_counts_only() -> None:
+    """Two answers are as good as named: no averages, no distributions, no texts, live or after."""
+    session = _answered(
+        (AMA, fb.SubmitFeedback(ratings={fb.Rating.USEFUL: 5}, text="Zebra lovely")),
+        (BEA, fb.SubmitFeedback(ratings={fb.Rating.USEFUL: 2}, text="Apple")),
+    )
+    session.do(FACILITATOR, c.EndExchange())
+    (result,) = facilitator_view(session.state)["feedback"]
+    summary = result["summary"]
+    assert result["responses"] == 2 and summary["withheld"] is True and summary["comments"] == 2
+    assert summary["texts"] == []
+    assert all(r["average"] is None and r["distribution"] is None for r in summary["ratings"].values())
+    assert "Apple" not in json.dumps(facilitator_view(session.state)) and "Zebra" not in everything_shown(session)
     assert personal(session, CHE)["feedback_submitted"] is False
 
 
@@ -148,9 +181,9 @@ def test_private_notes_only_for_the_facilitator() -> None:
     session.do(FACILITATOR, nt.AddNote(text="Watch Bea's airtime", participant_id=BEA.id))
     session.do(FACILITATOR, nt.ParkPoint(text="Land rights"))
     for envelope in session.log[-2:]:
-        assert visible_event(envelope, Role.FACILITATOR) is not None
-        assert visible_event(envelope, Role.PARTICIPANT) is None
-        assert visible_event(envelope, Role.LEAD) is None
+        assert visible_event(envelope, Audience.FACILITATOR) is not None
+        assert visible_event(envelope, Audience.LEAD) is not None  # staff watching share the console
+        assert visible_event(envelope, Audience.PARTICIPANT) is None
     assert "Land rights" not in json.dumps(participant_view(session.state))
     assert facilitator_view(session.state)["parking_lot"][0]["text"] == "Land rights"
     assert "Land rights" in everything_shown(session)  # the facilitator's own copy

@@ -15,7 +15,7 @@ from exchange.prompts.catalog import (
     load_plan_file,
     parse_plan,
 )
-from exchange.prompts.models import ActivityKind, PhasePlan, QueueOrder, SpeakingOrder
+from exchange.prompts.models import ActivityKind, CardAnonymity, Phase, PhasePlan, QueueOrder, SpeakingOrder
 
 SHIPPED_KEYS = {"story-exchange", "story-circles", "most-significant-change"}
 
@@ -106,9 +106,30 @@ def test_story_exchange_runs_the_designed_phases_in_order() -> None:
 
     solving = phases["problem-solving"]
     assert solving.votes_per_person == 3
-    assert solving.anonymous_cards is True
+    assert solving.card_anonymity is CardAnonymity.ALWAYS  # its prompt promises it
 
     assert phases["funder-message"].sections == ("The need", "The evidence from our stories", "The ask")
+
+
+def test_a_plan_that_promises_anonymous_cards_makes_them_anonymous() -> None:
+    """Every shipped cards phase whose prompts say "anonymous" is always anonymous: the promise holds
+    whatever the author ticks, and a plan that names cards never says they are anonymous."""
+    for plan in list_templates():
+        for phase in plan.phases:
+            promises = any("anonym" in prompt.lower() for prompt in phase.prompts)
+            if phase.kind is ActivityKind.CARDS and promises:
+                assert phase.card_anonymity is CardAnonymity.ALWAYS, (plan.key, phase.key)
+            if phase.kind is ActivityKind.CARDS and phase.card_anonymity is CardAnonymity.NAMED:
+                assert not promises, (plan.key, phase.key)
+
+
+def test_plans_saved_before_the_modes_keep_their_meaning() -> None:
+    """A stored plan said `anonymous_cards`: true meant the author's choice, false meant named."""
+    base = {"key": "x", "title": "X", "kind": "cards", "minutes": 5, "prompts": ["Go."],
+            "card_fields": [{"key": "a", "label": "A"}]}  # fmt: skip
+    assert Phase.model_validate({**base, "anonymous_cards": True}).card_anonymity is CardAnonymity.OPTIONAL
+    assert Phase.model_validate({**base, "anonymous_cards": False}).card_anonymity is CardAnonymity.NAMED
+    assert "anonymous_cards" not in Phase.model_validate({**base, "anonymous_cards": True}).model_dump()
 
 
 def test_story_exchange_agreements_cover_the_ground_rules() -> None:

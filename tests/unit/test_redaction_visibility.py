@@ -6,7 +6,8 @@ from datetime import UTC, datetime
 
 from exchange.sessions.commands import Actor, Role
 from exchange.sessions.events import EventEnvelope, event_adapter
-from exchange.sessions.views import visible_event
+from exchange.sessions.privacy import Audience
+from tests.unit.test_activity_support import visible_event
 
 
 def test_a_redaction_reaches_staff_only() -> None:
@@ -26,6 +27,6 @@ def test_a_redaction_reaches_staff_only() -> None:
         actor=Actor(role=Role.LEAD, id="staff:1", name="Lead"),
         event=event,
     )
-    assert visible_event(envelope, Role.PARTICIPANT) is None
-    shown = visible_event(envelope, Role.FACILITATOR)
+    assert visible_event(envelope, Audience.PARTICIPANT) is None
+    shown = visible_event(envelope, Audience.FACILITATOR)
     assert shown is not None and shown["event"]["reason"] == "names a survivor"

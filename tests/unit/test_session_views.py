@@ -7,7 +7,9 @@ import json
 from exchange.sessions import commands as c
 from exchange.sessions.commands import Role
 from exchange.sessions.state import SessionState
-from exchange.sessions.views import Projection, Section, facilitator_view, participant_view, visible_event
+from exchange.sessions.privacy import LIVE_AUDIENCES
+from exchange.sessions.views import Projection, Section, facilitator_view, participant_view
+from tests.unit.test_activity_support import visible_event
 from tests.unit.test_session_support import AMA, BEA, CHE, FACILITATOR, STORIES, joined
 
 
@@ -70,11 +72,11 @@ def test_open_floor_views() -> None:
     assert view["roster"] == [{"id": "p:1", "name": "Ama"}, {"id": "p:2", "name": "Bea"}]
 
 
-def test_visible_event_today_shows_everything_to_everyone() -> None:
+def test_the_shape_of_the_exchange_is_shown_to_everyone() -> None:
     session = joined(AMA)
     for envelope in session.log:
-        for role in Role:
-            shown = visible_event(envelope, role)
+        for audience in LIVE_AUDIENCES:
+            shown = visible_event(envelope, audience)
             assert shown is not None
             json.dumps(shown)
             assert shown["seq"] == envelope.seq

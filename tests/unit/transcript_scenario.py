@@ -11,6 +11,7 @@ from exchange.sessions.activities import discussion_data as dd
 from exchange.sessions.activities import draft_data as dr
 from exchange.sessions.activities import feedback_data as fd
 from exchange.sessions.activities import notes_data as nd
+from exchange.sessions.activities import record_data as rc
 from exchange.sessions.activities import redaction_data as rd
 from exchange.sessions.activities import stories_data as sd
 from exchange.sessions.commands import Actor, Role
@@ -26,7 +27,7 @@ OFF_RECORD = "Off-record secret about the mayor"
 PRIVATE_NOTE = "Facilitator private note: Bea seems tired"
 PARKED = "Parked point about salaries"
 LISTENING = "My private listening note"
-FEEDBACK_TEXT = "Individual feedback answer from Ama"
+FEEDBACK_TEXT = "A written comment from the closing round"
 ANON_CARD = "The anonymous midwives network"
 WITHDRAWN = "A story I took back"
 REDACTED = "Names the survivor's village"
@@ -72,7 +73,7 @@ def scripted() -> Session:
     s.do(FACILITATOR, c.NextTurn())  # Bea
     s.wait(150)
     s.do(BEA, sd.ShareStory(title=OFF_RECORD, summary="Only for this room."))
-    s.do(BEA, sd.SetOffRecord(item_id="story-2"))
+    s.do(BEA, rc.SetOffRecord(item_id="story-2"))
     s.do(BEA, c.FinishTurn())
     s.do(FACILITATOR, c.NextTurn())  # Che
     s.wait(100)
@@ -84,9 +85,9 @@ def scripted() -> Session:
     s.do(DAN, sd.Reflect(story_id="story-4", kind=sd.ReflectionKind.MOMENT, text=REDACTED))
     s.wait(60)
     s.do(FACILITATOR, c.NextPhase())  # levers
-    s.do(AMA, cd.AddCard(fields={"who": "The imam", "influence": "Trusted", "how": "Tea after prayers"}))
+    s.do(AMA, cd.AddCard(fields={"who": "The imam", "influence": "Trusted", "how": "Tea after prayers"}, anonymous=False))
     s.do(CHE, cd.AddCard(fields={"who": ANON_CARD, "influence": "Everywhere", "how": "Home visits"}, anonymous=True))
-    s.do(BEA, cd.AddCard(fields={"who": "@teachers", "influence": "+ schools", "how": "Meetings"}))
+    s.do(BEA, cd.AddCard(fields={"who": "@teachers", "influence": "+ schools", "how": "Meetings"}, anonymous=False))
     s.do(FACILITATOR, cd.CreateCluster(name="Faith leaders"))
     s.do(FACILITATOR, cd.MoveCard(card_id="card-1", cluster_id="cluster-1"))
     s.do(FACILITATOR, cd.OpenVoting())
@@ -111,7 +112,7 @@ def scripted() -> Session:
     s.do(FACILITATOR, dd.RemovePoint(point_id="point-2"))
     s.wait(600)
     s.do(FACILITATOR, c.NextPhase())  # draft
-    s.do(AMA, dr.EditSection(section=0, base_version=0, text="Communities lead change."))
+    s.do(AMA, dr.EditSection(section=0, base_version=0, text="Communities lead change.", citations=("story-1", "card-2", "story-2")))
     s.do(BEA, dr.EditSection(section=2, base_version=0, text="Fund peer exchanges " + SCRIPT))
     s.do(FACILITATOR, dr.SetDraftFinal())
     s.wait(900)

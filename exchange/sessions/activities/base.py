@@ -30,6 +30,10 @@ Decider = Callable[[SessionState, Any, Actor, datetime], Decision]
 #: apply for one event type; never fails for events its decider produced.
 Applier = Callable[[SessionState, Any], SessionState]
 
+#: Below this many people, no summary of anonymous answers (votes, feedback) is shown to anyone,
+#: live or in an export: a total of one or two answers gives them away.
+MIN_GROUP = 3
+
 FACILITATOR_ONLY = frozenset({Role.FACILITATOR})
 PEOPLE = frozenset({Role.FACILITATOR, Role.PARTICIPANT})
 
@@ -68,28 +72,8 @@ def too_many(count: int, limit: int) -> Rejected | None:
     return None
 
 
-#: JSON as the views and redactors speak it.
+#: JSON as the views speak it.
 JSON = dict[str, Any]
-#: How an envelope (as JSON) is shown to a role: redacted, or None when that role may not see it.
-Redactor = Callable[[JSON, Role], JSON | None]
-#: Who stands for the author of anything anonymous, in the envelope's actor field.
-ANONYMOUS_ACTOR: JSON = {"role": "participant", "id": "anonymous", "name": "Anonymous"}
-
-
-def anonymised(data: JSON, *strip: str) -> JSON:
-    """The envelope with its actor and command id replaced and the `strip` event fields removed."""
-    event = {key: value for key, value in data["event"].items() if key not in strip}
-    return {**data, "actor": dict(ANONYMOUS_ACTOR), "command_id": None, "event": event}
-
-
-def hidden(data: JSON, role: Role) -> JSON | None:
-    """A redactor for private events: shown to no one (personal views carry them to their owner)."""
-    return None
-
-
-def staff_only(data: JSON, role: Role) -> JSON | None:
-    """A redactor for the facilitator's private events."""
-    return data if role is Role.FACILITATOR else None
 
 
 @functools.lru_cache(maxsize=8192)

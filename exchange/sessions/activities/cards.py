@@ -1,8 +1,10 @@
 """Cards phases: add, edit and withdraw cards (anonymously where allowed), clusters, dot-voting.
 
+Anonymity is the phase's (`card_anonymity`): named, by the author's choice, or always anonymous.
 Dot-voting: each practitioner has the phase's `votes_per_person` dots and may stack several on one
 card (a strong preference counts for more); a withdrawn card gives its dots back. Totals are
-hidden from practitioners until the facilitator reveals them; the facilitator sees them all along.
+hidden from practitioners until the facilitator reveals them; the facilitator sees them all along;
+nobody sees them before at least MIN_GROUP people have voted in the phase.
 """
 
 from __future__ import annotations
@@ -10,19 +12,17 @@ from __future__ import annotations
 from datetime import datetime
 
 from exchange.i18n import _
-from exchange.prompts.models import ActivityKind, Phase
+from exchange.prompts.models import ActivityKind, CardAnonymity, Phase
 from exchange.sessions.activities.base import (
     FACILITATOR_ONLY,
     JSON,
+    MIN_GROUP,
     PEOPLE,
     Applier,
     Decision,
-    Redactor,
     Rejected,
     Rule,
-    anonymised,
     check_kind,
-    hidden,
     too_many,
 )
 from exchange.sessions.activities.cards_data import (
@@ -78,6 +78,19 @@ def votes_of(state: SessionState, phase_index: int, voter_id: str) -> int:
     return sum(1 for v in state.cards.votes if v.phase_index == phase_index and v.voter_id == voter_id)
 
 
+def anonymous_choice(phase: Phase, wanted: bool | None) -> bool | Rejected:
+    """Whether a new card is anonymous: the phase's mode decides, the author chooses only where it
+    lets them (and, not saying, gets the private default)."""
+    mode = phase.card_anonymity
+    if mode is CardAnonymity.ALWAYS:
+        return True
+    if mode is CardAnonymity.NAMED:
+        if wanted:
+            return Rejected("no_anonymous", _("Cards in this phase carry their author's name."))
+        return False
+    return True if wanted is None else wanted
+
+
 def _checked_fields(phase: Phase, fields: dict[str, str]) -> tuple[tuple[str, str], ...] | Rejected:
     expected = [field.key for field in phase.card_fields]
     if set(fields) != set(expected):
@@ -130,8 +143,9 @@ def add_card(state: SessionState, command: AddCard, actor: Actor, now: datetime)
     if (refusal := _check_cards_phase(state)) is not None:
         return refusal
     assert state.phase is not None and state.phase_index is not None
-    if command.anonymous and not state.phase.anonymous_cards:
-        return Rejected("no_anonymous", _("Cards in this phase carry their author's name."))
+    anonymous = anonymous_choice(state.phase, command.anonymous)
+    if isinstance(anonymous, Rejected):
+        return anonymous
     fields = _checked_fields(state.phase, command.fields)
     if isinstance(fields, Rejected):
         return fields
@@ -142,7 +156,7 @@ def add_card(state: SessionState, command: AddCard, actor: Actor, now: datetime)
         card_id=card_id,
         phase_index=state.phase_index,
         author_id=actor.id,
-        anonymous=command.anonymous,
+        anonymous=anonymous,
         fields=dict(fields),
         at=now,
     )
@@ -387,6 +401,7 @@ def _card_json(state: SessionState, card: Card, totals: dict[str, int] | None) -
         "author": author,
         "fields": dict(card.fields),
         "cluster_id": card.cluster_id,
+        "off_record": card.id in state.record.off_record,
     }
     if totals is not None:
         shown["votes"] = totals.get(card.id, 0)
@@ -400,27 +415,47 @@ def _totals(state: SessionState) -> dict[str, int]:
     return totals
 
 
+def voters(state: SessionState) -> dict[int, int]:
+    """Per phase, how many people have dots on its cards now."""
+    people: dict[int, set[str]] = {}
+    for vote in state.cards.votes:
+        people.setdefault(vote.phase_index, set()).add(vote.voter_id)
+    return {index: len(ids) for index, ids in people.items()}
+
+
+def totals_shown(state: SessionState, phase_index: int, *, staff: bool) -> bool:
+    """Whether a phase's totals may be shown: to staff all along, to practitioners once revealed;
+    to nobody while fewer than MIN_GROUP people have voted."""
+    if voters(state).get(phase_index, 0) < MIN_GROUP:
+        return False
+    return staff or phase_index in state.cards.revealed
+
+
 def _project(state: SessionState, *, staff: bool) -> JSON:
     totals = _totals(state)
     cards = state.cards
+    shown = {index for index in voters(state) if totals_shown(state, index, staff=staff)}
     return {
         "cards": [
-            _card_json(state, card, totals if staff or card.phase_index in cards.revealed else None)
-            for card in live_cards(state)
+            _card_json(state, card, totals if card.phase_index in shown else None) for card in live_cards(state)
         ],
         "clusters": [{"id": c.id, "phase_index": c.phase_index, "name": c.name} for c in cards.clusters],
         "voting_open": sorted(cards.voting_open),
         "votes_revealed": sorted(cards.revealed),
+        "voters": {str(index): count for index, count in sorted(voters(state).items())},
+        "min_group": MIN_GROUP,
     }
 
 
 def facilitator(state: SessionState) -> JSON:
-    """Every standing card (anonymous ones without author) with vote totals, and the clusters."""
+    """Every standing card (anonymous ones without author) with vote totals once enough people voted,
+    and the clusters."""
     return _project(state, staff=True)
 
 
 def participant(state: SessionState) -> JSON:
-    """Every standing card (anonymous ones without author); totals only of revealed phases."""
+    """Every standing card (anonymous ones without author); totals only of revealed phases in which
+    enough people voted."""
     return _project(state, staff=False)
 
 
@@ -451,19 +486,3 @@ def subjects(event: object) -> frozenset[str]:
     if isinstance(event, VoteCast | VoteRetracted):
         return frozenset({event.voter_id})
     return frozenset()
-
-
-def _card_event(data: JSON, role: Role) -> JSON | None:
-    if data["event"]["anonymous"]:
-        return anonymised(data, "author_id", "released_voters")
-    event = {key: value for key, value in data["event"].items() if key != "released_voters"}
-    return {**data, "event": event}
-
-
-REDACTORS: dict[str, Redactor] = {
-    "card_added": _card_event,
-    "card_edited": _card_event,
-    "card_withdrawn": _card_event,
-    "vote_cast": hidden,
-    "vote_retracted": hidden,
-}

@@ -1,7 +1,8 @@
 """Cards and dot-votes: commands, events and state (data only).
 
 Anonymous cards keep their author in the state and in the stored events, so the author alone can edit
-or withdraw them; views.visible_event strips the author (and the envelope's actor) for every role.
+or withdraw them; the privacy policy (sessions/privacy.py) strips the author (and the envelope's
+actor) for every audience but the author.
 """
 
 from __future__ import annotations
@@ -35,11 +36,16 @@ class _Message(BaseModel):
 
 
 class AddCard(_Message):
-    """Add a card with exactly the phase's fields; anonymous only where the phase allows it."""
+    """Add a card with exactly the phase's fields.
+
+    `anonymous`: the author's choice where the phase lets them choose (None: the phase's default,
+    which is anonymous unless the phase names every card); a phase that is always anonymous makes
+    every card anonymous, and a named phase refuses an anonymous one.
+    """
 
     type: Literal["add_card"] = "add_card"
     fields: CardFields
-    anonymous: bool = False
+    anonymous: bool | None = None
 
 
 class EditCard(_Message):

@@ -169,12 +169,14 @@ def view(state: SessionState) -> JSON:
     """The standing actions and the points made (the same for everyone)."""
     actions = [
         {"id": a.id, "what": a.what, "who": a.who, "due": a.due, "done": a.done,
-         "added_by": {"id": a.author_id, "name": state.name_of(a.author_id)}}
+         "added_by": {"id": a.author_id, "name": state.name_of(a.author_id)},
+         "off_record": a.id in state.record.off_record}
         for a in state.discussion.actions
         if not a.removed
     ]  # fmt: skip
     points = [
-        {"id": p.id, "phase_index": p.phase_index, "text": p.text, "made_by": _maker(state, p.participant_id)}
+        {"id": p.id, "phase_index": p.phase_index, "text": p.text, "made_by": _maker(state, p.participant_id),
+         "off_record": p.id in state.record.off_record}
         for p in state.discussion.points
         if not p.removed
     ]

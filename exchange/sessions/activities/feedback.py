@@ -3,24 +3,26 @@
 Nothing per person leaves the state except to its author (personal view). The facilitator sees how
 many have answered while the phase runs, and a summary (counts, averages, texts sorted
 alphabetically, never by time or author) once the phase has ended, so a summary that changes the
-moment someone submits can't tell the facilitator who wrote what.
+moment someone submits can't tell the facilitator who wrote what. Below MIN_GROUP answers the
+summary holds counts only (live and in every export: `summarise` is the one rule); the same goes
+for each rating below MIN_GROUP scores.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from exchange.i18n import _
 from exchange.prompts.models import ActivityKind
 from exchange.sessions.activities.base import (
     JSON,
+    MIN_GROUP,
     Applier,
     Decision,
-    Redactor,
     Rejected,
     Rule,
     check_kind,
-    hidden,
 )
 from exchange.sessions.activities.feedback_data import (
     MAX_RATING,
@@ -98,17 +100,67 @@ APPLIERS: dict[type, Applier] = {
 # -- views -------------------------------------------------------------------------------------
 
 
-def _summary(answers: list[Answer]) -> JSON:
-    ratings: JSON = {}
+@dataclass(frozen=True, slots=True)
+class RatingSummary:
+    key: Rating
+    count: int
+    average: float | None  # None: no scores, or fewer than MIN_GROUP
+    distribution: dict[str, int] | None  # score -> how many; None below MIN_GROUP
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """What may be said of a feedback phase's answers: counts always, the rest from MIN_GROUP up."""
+
+    responses: int
+    comments: int
+    ratings: tuple[RatingSummary, ...]
+    texts: tuple[str, ...]  # sorted, so their order says nothing of who or when; () below MIN_GROUP
+    withheld: bool  # fewer than MIN_GROUP answered: counts only
+
+
+def summarise(answers: list[Answer]) -> Summary:
+    """The summary of a phase's answers, as the live view and every export show it."""
+    withheld = len(answers) < MIN_GROUP
+    ratings = []
     for key in Rating:
         scores = [score for a in answers for k, score in a.ratings if k is key]
-        ratings[key.value] = {
-            "question": rating_question(key),
-            "count": len(scores),
-            "average": round(sum(scores) / len(scores), 2) if scores else None,
-            "distribution": {str(n): scores.count(n) for n in range(MIN_RATING, MAX_RATING + 1)},
+        enough = not withheld and len(scores) >= MIN_GROUP
+        ratings.append(
+            RatingSummary(
+                key=key,
+                count=len(scores),
+                average=round(sum(scores) / len(scores), 2) if enough else None,
+                distribution={str(n): scores.count(n) for n in range(MIN_RATING, MAX_RATING + 1)} if enough else None,
+            )
+        )
+    texts = () if withheld else tuple(sorted(a.text for a in answers if a.text))
+    comments = sum(1 for a in answers if a.text)
+    return Summary(responses=len(answers), comments=comments, ratings=tuple(ratings), texts=texts, withheld=withheld)
+
+
+def answers_of(state: SessionState, phase_index: int) -> list[Answer]:
+    return [a for a in state.feedback.answers if a.phase_index == phase_index]
+
+
+def _summary(answers: list[Answer]) -> JSON:
+    summary = summarise(answers)
+    ratings: JSON = {
+        r.key.value: {
+            "question": rating_question(r.key),
+            "count": r.count,
+            "average": r.average,
+            "distribution": r.distribution,
         }
-    return {"ratings": ratings, "texts": sorted(a.text for a in answers if a.text)}
+        for r in summary.ratings
+    }
+    return {
+        "ratings": ratings,
+        "texts": list(summary.texts),
+        "comments": summary.comments,
+        "withheld": summary.withheld,
+        "min_group": MIN_GROUP,
+    }
 
 
 def facilitator(state: SessionState) -> JSON:
@@ -118,7 +170,7 @@ def facilitator(state: SessionState) -> JSON:
     for index, phase in enumerate(plan.phases if plan else ()):
         if phase.kind is not ActivityKind.FEEDBACK:
             continue
-        answers = [a for a in state.feedback.answers if a.phase_index == index]
+        answers = answers_of(state, index)
         running = state.status is Status.LIVE and state.phase_index == index
         results.append(
             {
@@ -151,6 +203,3 @@ def subjects(event: object) -> frozenset[str]:
     if isinstance(event, FeedbackSubmitted):
         return frozenset({event.participant_id})
     return frozenset()
-
-
-REDACTORS: dict[str, Redactor] = {"feedback_submitted": hidden}

@@ -10,10 +10,8 @@ from exchange.sessions.activities.base import (
     JSON,
     Applier,
     Decision,
-    Redactor,
     Rejected,
     Rule,
-    staff_only,
     too_many,
 )
 from exchange.sessions.activities.fields import item_id
@@ -117,10 +115,3 @@ def facilitator(state: SessionState) -> JSON:
             for p in state.notes.parking_lot
         ],
     }
-
-
-REDACTORS: dict[str, Redactor] = {
-    "note_added": staff_only,
-    "point_parked": staff_only,
-    "point_resolved": staff_only,
-}

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from exchange.i18n import _
-from exchange.sessions.activities.base import Applier, Decision, Redactor, Rejected, Rule, staff_only, too_many
+from exchange.sessions.activities.base import Applier, Decision, Rejected, Rule, too_many
 from exchange.sessions.activities.redaction_data import (
     MAX_REDACTIONS,
     ContributionRedacted,
@@ -58,7 +58,3 @@ RULES: dict[str, Rule] = {
 APPLIERS: dict[type, Applier] = {
     ContributionRedacted: _redacted,
 }
-
-
-#: A redaction and its reason are for staff: practitioners only see the contribution disappear.
-REDACTORS: dict[str, Redactor] = {"contribution_redacted": staff_only}

@@ -2,7 +2,8 @@
 
 The facilitator opens a round among the standing stories (all of them, or those of one domain);
 practitioners vote, one vote per story and at most the phase's `votes_per_person` (1 by default);
-totals are hidden from practitioners until the facilitator closes the round. After discussion on
+totals are hidden from practitioners until the facilitator closes the round, and from everyone while
+fewer than MIN_GROUP people have voted in it. After discussion on
 the call another round may follow. The facilitator then records the choice (one story, or two for
 a split group), the reason (required) and any dissent; everyone sees them, so the reasons can be fed
 back to the tellers. Recording again for the same domain replaces the earlier choice.
@@ -18,13 +19,12 @@ from exchange.sessions.activities import stories
 from exchange.sessions.activities.base import (
     FACILITATOR_ONLY,
     JSON,
+    MIN_GROUP,
     Applier,
     Decision,
-    Redactor,
     Rejected,
     Rule,
     check_kind,
-    hidden,
     too_many,
 )
 from exchange.sessions.activities.fields import item_id
@@ -275,8 +275,9 @@ def _stories(state: SessionState, story_ids: tuple[str, ...]) -> list[JSON]:
 
 def _round(state: SessionState, current: SelectionRound, *, staff: bool) -> JSON:
     votes = [v for v in state.selection.votes if v.round == current.number]
+    voters = len({v.voter_id for v in votes})
     totals: dict[str, int] | None = None
-    if staff or not current.open:
+    if (staff or not current.open) and voters >= MIN_GROUP:
         totals = {ref: 0 for ref in current.story_ids}
         for vote in votes:
             totals[vote.story_id] = totals.get(vote.story_id, 0) + 1
@@ -287,7 +288,8 @@ def _round(state: SessionState, current: SelectionRound, *, staff: bool) -> JSON
         "open": current.open,
         "stories": _stories(state, current.story_ids),
         "totals": totals,
-        "voters": len({v.voter_id for v in votes}),
+        "voters": voters,
+        "min_group": MIN_GROUP,
     }
 
 
@@ -334,9 +336,3 @@ def subjects(event: object) -> frozenset[str]:
     if isinstance(event, SelectionVoteCast | SelectionVoteRetracted):
         return frozenset({event.voter_id})
     return frozenset()
-
-
-REDACTORS: dict[str, Redactor] = {
-    "selection_vote_cast": hidden,
-    "selection_vote_retracted": hidden,
-}

@@ -1,9 +1,9 @@
 """Story rounds: the teller's written story, listeners' private notes, reflections and the recall round.
 
-A teller writes their story down during or after their turn and may edit or withdraw it later (a
-withdrawn story stays in the log but is left out of every view, citation and selection). Anyone
-may mark their own story, reflection or recall off the record: it is shown live but kept out of
-exports.
+A teller writes their story down during or after their turn and may edit it, or withdraw it at any
+time, the exchange over or not (a withdrawn story stays in the log, without its text repeated, but
+is left out of every view, citation, selection and export). Marking one's contributions off the
+record is record.py.
 """
 
 from __future__ import annotations
@@ -16,11 +16,9 @@ from exchange.sessions.activities.base import (
     JSON,
     Applier,
     Decision,
-    Redactor,
     Rejected,
     Rule,
     check_kind,
-    hidden,
     too_many,
 )
 from exchange.sessions.activities.fields import item_id
@@ -32,13 +30,11 @@ from exchange.sessions.activities.stories_data import (
     AddRecall,
     ListeningNote,
     ListeningNoteWritten,
-    OffRecordSet,
     Recall,
     RecallAdded,
     Reflect,
     Reflection,
     ReflectionAdded,
-    SetOffRecord,
     ShareStory,
     Story,
     StoryEdited,
@@ -199,28 +195,6 @@ def add_recall(state: SessionState, command: AddRecall, actor: Actor, now: datet
     return [added]
 
 
-def _authored(state: SessionState, item: str) -> tuple[str, bool] | None:
-    """The author of a story, reflection or recall and whether it is off the record now."""
-    for entry in (*state.stories.stories, *state.stories.reflections, *state.stories.recalls):
-        if entry.id == item and not (isinstance(entry, Story) and entry.withdrawn):
-            author = entry.teller_id if isinstance(entry, Story) else entry.author_id
-            return author, entry.off_record
-    return None
-
-
-def set_off_record(state: SessionState, command: SetOffRecord, actor: Actor, now: datetime) -> Decision:
-    """Keep one's own contribution out of every export (or bring it back in)."""
-    found = _authored(state, command.item_id)
-    if found is None:
-        return Rejected("unknown_item", _("There is no such contribution."))
-    author, off_record = found
-    if author != actor.id:
-        return Rejected("not_yours", _("You can only do that for your own contributions."))
-    if off_record == command.off_record:
-        return []
-    return [OffRecordSet(item_id=command.item_id, author_id=actor.id, off_record=command.off_record)]
-
-
 # -- apply -------------------------------------------------------------------------------------
 
 
@@ -263,26 +237,13 @@ def _recalled(state: SessionState, event: RecallAdded) -> SessionState:
     return _with(state, recalls=(*state.stories.recalls, recall))
 
 
-def _off_record(state: SessionState, event: OffRecordSet) -> SessionState:
-    flag = event.off_record
-    current = state.stories
-    return _with(
-        state,
-        stories=tuple(evolve(s, off_record=flag) if s.id == event.item_id else s for s in current.stories),
-        reflections=tuple(
-            evolve(r, off_record=flag) if r.id == event.item_id else r for r in current.reflections
-        ),
-        recalls=tuple(evolve(r, off_record=flag) if r.id == event.item_id else r for r in current.recalls),
-    )
-
-
 RULES: dict[str, Rule] = {
     "share_story": Rule(PRACTITIONERS, share_story),
-    "withdraw_story": Rule(PRACTITIONERS, withdraw_story),
+    # A teller may withdraw their story after the exchange too, while reviewing the record.
+    "withdraw_story": Rule(PRACTITIONERS, withdraw_story, needs_live=False),
     "write_listening_note": Rule(PRACTITIONERS, write_listening_note),
     "reflect": Rule(PRACTITIONERS, reflect),
     "add_recall": Rule(PRACTITIONERS, add_recall),
-    "set_off_record": Rule(PRACTITIONERS, set_off_record),
 }
 
 APPLIERS: dict[type, Applier] = {
@@ -292,7 +253,6 @@ APPLIERS: dict[type, Applier] = {
     ListeningNoteWritten: _noted,
     ReflectionAdded: _reflected,
     RecallAdded: _recalled,
-    OffRecordSet: _off_record,
 }
 
 
@@ -307,12 +267,13 @@ def view(state: SessionState) -> JSON:
     """Standing stories with their reflections, and the recall round (the same for every role)."""
     standing = live_stories(state)
     ids = {story.id for story in standing}
+    off_record = state.record.off_record
     reflections: dict[str, list[JSON]] = {story.id: [] for story in standing}
     for r in state.stories.reflections:
         if r.story_id in ids:
             reflections[r.story_id].append(
                 {"id": r.id, "author": _person(state, r.author_id), "kind": r.kind.value, "text": r.text,
-                 "off_record": r.off_record}
+                 "off_record": r.id in off_record}
             )  # fmt: skip
     return {
         "stories": [
@@ -322,14 +283,14 @@ def view(state: SessionState) -> JSON:
                 "teller": _person(state, s.teller_id),
                 "title": s.title,
                 "summary": s.summary,
-                "off_record": s.off_record,
+                "off_record": s.id in off_record,
                 "reflections": reflections[s.id],
             }
             for s in standing
         ],
         "recalls": [
             {"id": r.id, "phase_index": r.phase_index, "author": _person(state, r.author_id),
-             "story_id": r.story_id, "text": r.text, "off_record": r.off_record}
+             "story_id": r.story_id, "text": r.text, "off_record": r.id in off_record}
             for r in state.stories.recalls
             if r.story_id is None or r.story_id in ids
         ],  # fmt: skip
@@ -337,13 +298,8 @@ def view(state: SessionState) -> JSON:
 
 
 def personal(state: SessionState, participant_id: str) -> JSON:
-    """One's listening notes, one's withdrawn stories, and what one has marked off the record."""
+    """One's listening notes and one's withdrawn stories."""
     current = state.stories
-    mine = [
-        *(s for s in current.stories if s.teller_id == participant_id and not s.withdrawn),
-        *(r for r in current.reflections if r.author_id == participant_id),
-        *(r for r in current.recalls if r.author_id == participant_id),
-    ]
     return {
         "listening_notes": [
             {"id": n.id, "phase_index": n.phase_index, "about": None if n.teller_id is None else _person(state, n.teller_id),
@@ -354,16 +310,12 @@ def personal(state: SessionState, participant_id: str) -> JSON:
         "withdrawn_stories": [
             {"id": s.id, "title": s.title} for s in current.stories if s.teller_id == participant_id and s.withdrawn
         ],
-        "off_record": [entry.id for entry in mine if entry.off_record],
     }
 
 
 def subjects(event: object) -> frozenset[str]:
-    if isinstance(event, ListeningNoteWritten | OffRecordSet):
+    if isinstance(event, ListeningNoteWritten):
         return frozenset({event.author_id})
     if isinstance(event, StoryWithdrawn):
         return frozenset({event.teller_id})
     return frozenset()
-
-
-REDACTORS: dict[str, Redactor] = {"listening_note_written": hidden}

@@ -1,4 +1,4 @@
-"""Story rounds: written stories, private listening notes, reflections, recall and off-the-record marks.
+"""Story rounds: written stories, private listening notes, reflections and recall.
 
 Commands, events and state (data only).
 """
@@ -86,14 +86,6 @@ class AddRecall(_Message):
     story_id: ItemId | None = None
 
 
-class SetOffRecord(_Message):
-    """Mark one's own story, reflection or recall off the record (kept out of every export), or back on."""
-
-    type: Literal["set_off_record"] = "set_off_record"
-    item_id: ItemId
-    off_record: bool = True
-
-
 # -- events ------------------------------------------------------------------------------------
 
 
@@ -154,18 +146,8 @@ class RecallAdded(_Message):
     at: AwareDatetime
 
 
-class OffRecordSet(_Message):
-    type: Literal["off_record_set"] = "off_record_set"
-    item_id: ItemId
-    author_id: PersonId
-    off_record: bool
-
-
-COMMANDS = (ShareStory, WithdrawStory, WriteListeningNote, Reflect, AddRecall, SetOffRecord)
-EVENTS = (
-    StoryShared, StoryEdited, StoryWithdrawn, ListeningNoteWritten,
-    ReflectionAdded, RecallAdded, OffRecordSet,
-)  # fmt: skip
+COMMANDS = (ShareStory, WithdrawStory, WriteListeningNote, Reflect, AddRecall)
+EVENTS = (StoryShared, StoryEdited, StoryWithdrawn, ListeningNoteWritten, ReflectionAdded, RecallAdded)
 
 
 # -- state -------------------------------------------------------------------------------------
@@ -179,7 +161,6 @@ class Story:
     title: str
     summary: str
     withdrawn: bool = False
-    off_record: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,7 +179,6 @@ class Reflection:
     author_id: str
     kind: ReflectionKind
     text: str
-    off_record: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,7 +188,6 @@ class Recall:
     author_id: str
     story_id: str | None
     text: str
-    off_record: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -693,6 +693,28 @@ function cardFieldsForm(key, phase, { initial = {}, anonymous = null, submit, bu
   anonymous);
 }
 
+// The phase's mode decides: always anonymous (said plainly, nothing to tick), named (said plainly), or
+// the author's choice, which starts on "anonymously": the private choice is the default.
+function anonymityChoice(mode) {
+  if (mode === "always") return h("p", { class: "hint act-private", text: S().anonymous_always });
+  if (mode === "optional") {
+    return h("div", {}, checkbox({ key: "card:anon", label: S().anonymous_card, initial: true }),
+      h("p", { class: "hint", text: S().anonymous_hint }));
+  }
+  return h("p", { class: "hint", text: S().named_cards });
+}
+
+function anonymousWanted(mode) {
+  if (mode === "optional") return Boolean(value("card:anon", true));
+  return mode === "always";
+}
+
+function votesWithheld(view, idx) {
+  const voters = (view.voters || {})[String(idx)] || 0;
+  const least = view.min_group || 3;
+  return voters < least ? fmt(S().totals_withheld, { n: least, count: voters }) : null;
+}
+
 function cardItem(card, phase, state) {
   const { personal } = ctx;
   const idx = ctx.view.phase_index;
@@ -708,6 +730,7 @@ function cardItem(card, phase, state) {
     h("div", { class: "act-card__meta" },
       h("span", { class: "muted", text: card.anonymous ? S().anonymous : card.author?.name || "" }),
       mine ? h("span", { class: "badge", text: S().yours }) : null,
+      offRecordBadge(card),
       "votes" in card && state.votesPer > 0 && (ctx.staff || state.revealed)
         ? h("span", { class: "badge badge--votes", text: fmt(card.votes === 1 ? S().vote_one : S().votes_n, { n: card.votes }) })
         : null),
@@ -737,7 +760,8 @@ function cardItem(card, phase, state) {
             cls: "btn--small btn--quiet",
             aria: fmt(S().withdraw_named, { title }),
             confirm: { title: S().withdraw_card_title, message: S().withdraw_card_text, confirm: S().withdraw, danger: true },
-          }))
+          }),
+          offRecordToggle(card))
       : null,
     mine && open.has(editKey)
       ? cardFieldsForm(editKey, phase, {
@@ -785,11 +809,8 @@ export function cards() {
     parts.push(section("act--add-card", S().add_card_title,
       cardFieldsForm("card", phase, {
         submit: S().add_card,
-        anonymous: phase.anonymous_cards
-          ? h("div", {}, checkbox({ key: "card:anon", label: S().anonymous_card }),
-              h("p", { class: "hint", text: S().anonymous_hint }))
-          : null,
-        build: (fields) => ({ type: "add_card", fields, anonymous: phase.anonymous_cards ? Boolean(value("card:anon", false)) : false }),
+        anonymous: anonymityChoice(phase.card_anonymity),
+        build: (fields) => ({ type: "add_card", fields, anonymous: anonymousWanted(phase.card_anonymity) }),
       })));
   } else if (!ctx.readonly) {
     parts.push(section("act--clusters", S().clusters_title,
@@ -807,6 +828,7 @@ export function cards() {
       parts.push(section("act--voting", S().voting_title,
         h("p", { class: "muted", text: fmt(S().votes_each, { n: votesPer }) }),
         h("p", { class: "act-state", role: "status", text: state.voting ? S().voting_is_open : state.revealed ? S().votes_are_revealed : S().voting_is_closed }),
+        votesWithheld(view, idx) ? h("p", { class: "hint", text: votesWithheld(view, idx) }) : null,
         h("div", { class: "act-row" },
           state.voting
             ? action(S().close_voting, { type: "close_voting" }, { key: "close_voting", cls: "" })
@@ -821,7 +843,7 @@ export function cards() {
         h("strong", { text: S().voting_is_open }), " ",
         h("span", { class: "act-left", text: fmt(left === 1 ? S().votes_left_one : S().votes_left, { n: left }) })));
     } else if (state.revealed) {
-      parts.push(h("p", { class: "act-voting", text: S().votes_are_revealed }));
+      parts.push(h("p", { class: "act-voting", text: votesWithheld(view, idx) || S().votes_are_revealed }));
     }
   }
   const groups = [...clusters.map((c) => ({ id: c.id, name: c.name })), { id: null, name: clusters.length ? S().not_grouped : null }];
@@ -855,7 +877,9 @@ export function actions() {
             h("div", { class: "act-action__main" },
               a.done ? h("span", { class: "badge badge--done" }, icon("check"), S().action_done) : null,
               h("strong", { class: "act-action__what", text: a.what }),
-              h("span", { class: "muted act-action__meta", text: a.due ? fmt(S().who_due, { who: a.who, due: a.due }) : fmt(S().who_only, { who: a.who }) })),
+              h("span", { class: "muted act-action__meta", text: a.due ? fmt(S().who_due, { who: a.who, due: a.due }) : fmt(S().who_only, { who: a.who }) }),
+              offRecordBadge(a)),
+            !ctx.staff && a.added_by?.id === ctx.me ? h("div", { class: "act-row" }, offRecordToggle(a)) : null,
             ctx.staff
               ? h("div", { class: "act-row" },
                   action(a.done ? S().not_done : S().mark_done, { type: "complete_action", action_id: a.id, done: !a.done }, {
@@ -907,7 +931,9 @@ export function points() {
           h("li", { class: "act-point", dataset: { point: p.id } },
             h("div", { class: "act-point__main" },
               h("span", { class: "act-point__text", text: p.text }),
-              p.made_by ? h("span", { class: "muted act-point__by", text: fmt(S().point_made_by, { name: p.made_by.name }) }) : null),
+              p.made_by ? h("span", { class: "muted act-point__by", text: fmt(S().point_made_by, { name: p.made_by.name }) }) : null,
+              offRecordBadge(p)),
+            !ctx.staff && p.made_by?.id === ctx.me ? h("div", { class: "act-row" }, offRecordToggle(p)) : null,
             ctx.staff
               ? h("div", { class: "act-row" },
                   action(S().remove, { type: "remove_point", point_id: p.id }, {
@@ -1114,13 +1140,15 @@ export function feedbackSummary(onlyIndex = null) {
     h("p", { class: "act-private" }, h("span", { text: S().feedback_anonymous })),
     all.map((f) => h("div", { class: "act-summary" },
       h("p", { class: "act-state", text: fmt(f.responses === 1 ? S().responses_one : S().responses_n, { n: f.responses }) }),
-      f.summary
+      f.summary && f.summary.withheld
+        ? h("p", { class: "hint", text: fmt(S().summary_withheld, { n: f.summary.min_group }) })
+        : f.summary
         ? [
             h("dl", { class: "act-ratings" }, Object.entries(f.summary.ratings).map(([k, r]) => [
               h("dt", { text: r.question }),
               h("dd", {},
-                h("strong", { text: r.average === null ? "—" : fmt(S().average, { n: r.average }) }),
-                h("span", { class: "act-bars", "aria-label": fmt(S().distribution, { list: Object.entries(r.distribution).map(([n, c]) => `${n}: ${c}`).join(", ") }) },
+                h("strong", { text: r.average === null ? fmt(S().too_few_ratings, { n: r.count }) : fmt(S().average, { n: r.average }) }),
+                r.distribution && h("span", { class: "act-bars", "aria-label": fmt(S().distribution, { list: Object.entries(r.distribution).map(([n, c]) => `${n}: ${c}`).join(", ") }) },
                   Object.entries(r.distribution).map(([n, c]) => {
                     const bar = h("span", { class: "act-bar__fill", "aria-hidden": "true" });
                     bar.style.height = `${r.count ? Math.round((c / r.count) * 100) : 0}%`; // CSSOM: allowed by the CSP
