@@ -30,6 +30,7 @@ from exchange.sessions.registry import HubRegistry
 from exchange.sessions.store import EventStore
 from exchange.sessions.ws import PATH as LIVE_SOCKET_PATH, live_socket
 from exchange.settings import Settings, get_settings, resolve_secret
+from exchange.transcripts.review import router as review_router
 from exchange.transcripts.views import router as transcripts_router
 from exchange.templating import WEB_DIR, render
 
@@ -90,6 +91,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(lobby_router)
     app.include_router(session_pages_router)
     app.include_router(transcripts_router)
+    app.include_router(review_router)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

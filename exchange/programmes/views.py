@@ -31,6 +31,7 @@ from exchange.prompts.catalog import list_templates
 from exchange.prompts.models import ActivityKind, OnExpiry, QueueOrder, SpeakingOrder
 from exchange.settings import resolve_secret
 from exchange.templating import in_zone, render
+from exchange.transcripts.service import record_status
 from exchange.timeutil import timezone_names, utcnow
 
 router = APIRouter()
@@ -208,6 +209,7 @@ def _exchange_page(request, db, exchange, settings, *, status_code=200, errors=N
         highlight=highlight,
         editable=exchange.status in service.EDITABLE,
         redaction=_redaction_preview(request, db, exchange),
+        record=record_status(exchange),
     )
 
 

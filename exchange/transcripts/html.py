@@ -79,6 +79,6 @@ def render(transcript: Transcript) -> str:
         chart_width=CHART_WIDTH,
         label_width=LABEL_WIDTH,
         bar_height=BAR_HEIGHT,
-        notice=draft_notice(transcript),
+        notice=draft_notice(transcript.exchange),
         cite=citation_text,
     )

@@ -9,8 +9,10 @@ from __future__ import annotations
 import re
 
 from exchange.i18n import _
-from exchange.transcripts.model import DraftSection, Transcript
+from exchange.transcripts.model import DraftSection, ExchangeMeta, Transcript
+from exchange.transcripts.own import OwnRecord, Standing
 from exchange.transcripts.text import (
+    CONTRIBUTION_LABELS,
     KIND_LABELS,
     REFLECTION_LABELS,
     citation_text,
@@ -18,6 +20,7 @@ from exchange.transcripts.text import (
     day,
     draft_notice,
     duration,
+    standing_labels,
 )
 
 _SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~=:])")
@@ -40,7 +43,7 @@ def _rests_on(section: DraftSection) -> list[str]:
 def render(transcript: Transcript) -> str:
     t = transcript
     tz = t.exchange.timezone
-    notice = draft_notice(t)
+    notice = draft_notice(t.exchange)
     out: list[str] = [f"> **{escape(notice)}**", ""] if notice else []
     out += [f"# {escape(t.exchange.title)}", ""]
     if t.exchange.programme_name:
@@ -171,19 +174,23 @@ def render(transcript: Transcript) -> str:
     return "\n".join(out)
 
 
-def render_contributions(transcript: Transcript, author_ref: str) -> str:
-    """One practitioner's own contributions (for their download): nobody else's text."""
-    t = transcript
-    tz = t.exchange.timezone
-    me = next((p for p in t.participants if p.ref == author_ref), None)
-    out = ["# " + _("{title}: my contributions").format(title=escape(t.exchange.title)), ""]
-    if me is not None:
-        out += [_("Shown in the transcript as: {label}").format(label=escape(me.label)), ""]
-    mine = [c for c in t.contributions if c.author_ref == author_ref]
-    if not mine:
-        out.append("*" + _("Nothing of yours is in the transcript.") + "*")
-    for c in mine:
-        votes = ", " + _("{count} vote(s)").format(count=c.votes) if c.votes is not None else ""
-        out.append(f"- **{escape(c.phase)}**, {c.kind.replace('_', ' ')} at {clock(c.at, tz)}{votes}: {escape(c.text)}")
+def render_own(meta: ExchangeMeta, own: OwnRecord) -> str:
+    """One practitioner's own contributions (their download): where each stands in the record, and
+    nothing of anyone else's."""
+    tz = meta.timezone
+    notice = draft_notice(meta)
+    out = [f"> **{escape(notice)}**", ""] if notice else []
+    out += ["# " + _("{title}: my contributions").format(title=escape(meta.title)), ""]
+    out += [_("Shown in the record as: {label}").format(label=escape(own.label)) + "  "]
+    out += [_("Airtime: {duration}").format(duration=duration(own.airtime_seconds)), ""]
+    if not own.items:
+        out.append("*" + _("Nothing of yours is in the record.") + "*")
+    labels = standing_labels()
+    for item in own.items:
+        where = labels[item.standing]
+        if item.anonymous and item.standing is Standing.IN_RECORD:
+            where = _("in the record, anonymously")
+        kind = _(CONTRIBUTION_LABELS.get(item.kind, item.kind))
+        out.append(f"- **{escape(item.phase_title)}**, {kind}, {clock(item.at, tz)} ({where}): {escape(item.text)}")
     out.append("")
     return "\n".join(out)

@@ -44,6 +44,24 @@ def is_released(exchange: Exchange, now: datetime | None = None) -> bool:
     return release is not None and (now or utcnow()) >= release
 
 
+@dataclass(frozen=True, slots=True)
+class RecordStatus:
+    """Where an exchange's record stands, for the pages: drafting, under review, or released."""
+
+    review_days: int
+    release_at: datetime | None  # None until the exchange ends
+    draft: bool
+
+    @property
+    def editable(self) -> bool:
+        """The review period can change until the record is released (then it has been shared)."""
+        return self.draft
+
+
+def record_status(exchange: Exchange, now: datetime | None = None) -> RecordStatus:
+    return RecordStatus(exchange.review_days, release_at(exchange), not is_released(exchange, now))
+
+
 def meta_of(db: Session, exchange: Exchange, now: datetime | None = None) -> ExchangeMeta:
     programme = db.get(Programme, exchange.programme_id)
     assert exchange.id is not None
@@ -118,6 +136,10 @@ def programme_zip(db: Session, store: EventStore, programme: Programme, progress
     return buffer.getvalue()
 
 
+#: What a lead may redact (redaction.contribution_ids): contributions with an item of their own.
+REDACTABLE = frozenset({"story", "reflection", "recall", "card", "action", "point"})
+
+
 @dataclass(frozen=True, slots=True)
 class RedactionPreview:
     """For a lead's redaction form on the exchange page: what may be redacted, and what already was."""
@@ -133,4 +155,5 @@ def redaction_preview(db: Session, store: EventStore, exchange: Exchange) -> Red
     transcript = build.build(envelopes, exchange=meta_of(db, exchange), roster=roster_of(db, exchange))
     # The reasons are for staff, who see this form: read them from the log itself.
     redactions = build.fold(exchange.id or 0, envelopes).state.redactions.redactions
-    return RedactionPreview(contributions=transcript.contributions, redactions=redactions)
+    redactable = tuple(c for c in transcript.contributions if c.kind in REDACTABLE)
+    return RedactionPreview(contributions=redactable, redactions=redactions)

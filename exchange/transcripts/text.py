@@ -6,7 +6,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from exchange.i18n import _
-from exchange.transcripts.model import Citation, Transcript
+from exchange.transcripts.model import Citation, ExchangeMeta
 
 KIND_LABELS = {
     "agreements": "Ground rules",
@@ -18,6 +18,27 @@ KIND_LABELS = {
     "feedback": "Closing reflection",
 }
 REFLECTION_LABELS = {"heard": "What I heard", "moment": "A moment that stayed with me", "question": "A question"}
+CONTRIBUTION_LABELS = {
+    "story": "story",
+    "reflection": "reflection",
+    "recall": "recall",
+    "card": "card",
+    "action": "action",
+    "point": "point made",
+    "draft_section": "shared draft",
+    "selection": "selection",
+    "feedback_comment": "closing comment",
+}
+
+
+def standing_labels() -> dict[str, str]:
+    """Where a contribution stands in the record, in words (keys: own.Standing's values)."""
+    return {
+        "in_record": _("in the record"),
+        "off_record": _("off the record"),
+        "withdrawn": _("withdrawn"),
+        "removed": _("removed from the record"),
+    }
 
 
 def local(moment: datetime | None, tz_name: str) -> datetime | None:
@@ -56,9 +77,8 @@ def citation_text(citation: Citation) -> str:
     return _("the card “{text}” ({author})").format(text=citation.title, author=citation.by or _("anonymous"))
 
 
-def draft_notice(transcript: Transcript) -> str | None:
+def draft_notice(meta: ExchangeMeta) -> str | None:
     """The DRAFT line every page of a draft export carries, or None once the record is released."""
-    meta = transcript.exchange
     if not meta.draft:
         return None
     if meta.release_at is None:

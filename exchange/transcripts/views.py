@@ -5,13 +5,13 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
 
 from exchange.accounts.models import StaffRole
 from exchange.deps import (
     CsrfProtected,
     CurrentStaff,
     DbSession,
-    OptionalParticipant,
     OptionalStaff,
 )
 from exchange.i18n import _
@@ -21,9 +21,9 @@ from exchange.sessions.activities.base import Rejected
 from exchange.sessions.activities.redaction_data import RedactContribution
 from exchange.sessions.commands import Actor, Role
 from exchange.templating import render
-from exchange.transcripts import build, markdown
 from exchange.transcripts.service import (
     FORMATS,
+    record_status,
     MEDIA_TYPES,
     export,
     meta_of,
@@ -42,7 +42,7 @@ def _member_exchange(db: DbSession, user: OptionalStaff, exchange_id: int) -> Ex
     return exchange
 
 
-def _download(body: str, fmt: str, filename: str) -> Response:
+def download(body: str, fmt: str, filename: str) -> Response:
     headers = {
         "Content-Disposition": f'attachment; filename="{filename}"',
         "X-Content-Type-Options": "nosniff",
@@ -60,7 +60,7 @@ def transcript(request: Request, exchange_id: int, fmt: str, db: DbSession, user
     exchange = _member_exchange(db, user, exchange_id)
     envelopes = request.app.state.hubs.store.read_sync(exchange_id)
     body = export(fmt, envelopes, meta_of(db, exchange), roster_of(db, exchange))
-    return _download(body, fmt, f"exchange-{exchange_id}-transcript.{fmt}")
+    return download(body, fmt, f"exchange-{exchange_id}-transcript.{fmt}")
 
 
 @router.get("/programmes/{programme_id}/export.zip")
@@ -80,20 +80,31 @@ def programme_export(request: Request, programme_id: int, db: DbSession, user: O
     return Response(body, media_type="application/zip", headers=headers)
 
 
-@router.get("/e/{exchange_id}/my-contributions.md")
-def my_contributions(request: Request, exchange_id: int, db: DbSession, participant: OptionalParticipant) -> Response:
-    if participant is None or not service.valid_id(exchange_id):
-        raise HTTPException(status_code=404)
-    exchange = db.get(Exchange, exchange_id)
-    if exchange is None:
-        raise HTTPException(status_code=404)
-    envelopes = request.app.state.hubs.store.read_sync(exchange_id)
-    roster = roster_of(db, exchange)
-    folded = build.fold(exchange_id, envelopes)
-    shown = build.people(folded.state, roster).get(f"p:{participant.id}")
-    transcript = build.from_folded(folded, exchange=meta_of(db, exchange), roster=roster)
-    body = markdown.render_contributions(transcript, shown.ref if shown else "nobody")
-    return _download(body, "md", f"exchange-{exchange_id}-my-contributions.md")
+#: The longest review a facilitator may give the tellers before the record is released.
+MAX_REVIEW_DAYS = 90
+
+
+@router.post("/exchanges/{exchange_id}/review-period", dependencies=[CsrfProtected])
+async def review_period(request: Request, exchange_id: int, db: DbSession, user: CurrentStaff) -> Response:
+    """How many days after the end the tellers review the record before it is released."""
+    raw = str((await request.form()).get("review_days", "")).strip()
+
+    def save() -> Response:
+        exchange = service.exchange_for(db, user=user, exchange_id=exchange_id)
+        if exchange is None:
+            raise HTTPException(status_code=404)
+        if not record_status(exchange).editable:
+            message = _("The record has been released; its review period can't change any more.")
+            return render(request, "error.html", status_code=409, title=_("Nothing was changed"), message=message)
+        if not raw.isdigit() or not 0 <= int(raw) <= MAX_REVIEW_DAYS:
+            message = _("Give the review period in whole days, from 0 to {max}.").format(max=MAX_REVIEW_DAYS)
+            return render(request, "error.html", status_code=400, title=_("Nothing was changed"), message=message)
+        exchange.review_days = int(raw)
+        db.add(exchange)
+        db.commit()
+        return RedirectResponse(f"/exchanges/{exchange_id}#transcript-h", status_code=303)
+
+    return await run_in_threadpool(save)
 
 
 @router.post("/exchanges/{exchange_id}/redactions", dependencies=[CsrfProtected])

@@ -20,6 +20,7 @@ from exchange.sessions.machine import rebuild
 from exchange.sessions.state import SessionState
 from exchange.transcripts import build, csv_export, html, json_export, markdown
 from exchange.transcripts.model import RosterEntry
+from exchange.transcripts.own import Standing, own_record
 from tests.unit.test_session_support import AMA, BEA, CHE, FACILITATOR, LEAD
 from tests.unit.transcript_scenario import (
     ANON_CARD,
@@ -232,10 +233,25 @@ def test_redaction_is_an_event_a_lead_alone_can_cause() -> None:
 
 
 def test_my_contributions_only_mine() -> None:
-    ref = next(p.ref for p in TRANSCRIPT.participants if p.label == "B.S.")
-    mine = markdown.render_contributions(TRANSCRIPT, ref)
+    """Bea's download lists what she made, where each stands, and nothing of anyone else's."""
+    mine = markdown.render_own(META, own_record(build.fold(META.id, LOG), BEA.id, ROSTER))
+    assert "Shown in the record as: B\\.S\\." in mine
     assert "Trust came first" in mine and "Share the well toolkit" in mine
-    assert "The imam" not in mine and "Fathers" not in mine and OFF_RECORD not in mine
+    assert markdown.escape(OFF_RECORD) in mine and "(off the record)" in mine  # her own, with where it stands
+    assert "The imam" not in mine and "Fathers" not in mine
+    assert LISTENING not in mine  # a private note was never part of the record
+
+
+def test_own_record_holds_ones_anonymous_cards_and_no_one_elses() -> None:
+    che = own_record(build.fold(META.id, LOG), CHE.id, ROSTER)
+    by_id = {item.id: item for item in che.items}
+    assert by_id["card-2"].anonymous and by_id["card-2"].standing is Standing.IN_RECORD
+    assert by_id["story-3"].standing is Standing.WITHDRAWN and not by_id["story-3"].can_withdraw
+    assert by_id["story-4"].can_withdraw and by_id["story-4"].can_toggle
+    assert che.label == "Participant 3"
+    ama = own_record(build.fold(META.id, LOG), AMA.id, ROSTER)
+    assert "card-2" not in {item.id for item in ama.items}  # Che's anonymous card is not Ama's business
+    assert {item.kind for item in ama.items} >= {"story", "card", "draft_section"}
 
 
 def test_recorded_selection_in_every_format_and_voters_never() -> None:

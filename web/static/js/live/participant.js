@@ -242,6 +242,10 @@ function render() {
       h("p", { class: "live-thanks__icon" }, icon("heart")),
       h("h2", { class: "live-now__title", text: S.thanks_title }),
       h("p", { class: "live-prompt", text: S.thanks_text }),
+      h("p", { text: S.thanks_review }),
+      h("div", { class: "actions" },
+        h("a", { class: "btn btn--primary", href: `/e/${exchangeId}/record`, text: S.review_record }),
+        h("a", { class: "btn", href: `/e/${exchangeId}/my-contributions.md`, download: "", text: S.my_contributions })),
       h("p", { class: "muted", text: S.thanks_close })));
   } else {
     fill(region, renderLive());
