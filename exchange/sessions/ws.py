@@ -78,7 +78,7 @@ def _authenticate(app: Any, cookies: dict[str, str], exchange_id: int) -> _Who |
     """The staff member or practitioner behind this handshake, if they belong to this exchange."""
     with Session(app.state.engine) as db:
         exchange = db.get(Exchange, exchange_id)
-        if exchange is None:
+        if exchange is None or exchange.purged_at is not None:  # retention deleted its log: nothing to join
             return None
         payload = app.state.signer.loads(cookies.get(participant_cookie_name(exchange_id)), salt="participant")
         if isinstance(payload, dict):
