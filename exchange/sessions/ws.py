@@ -106,6 +106,8 @@ def _load_plan(app: Any, exchange_id: int) -> PhasePlan | Rejected:
         exchange = db.get(Exchange, exchange_id)
         if exchange is None:
             return Rejected("not_found", _("This exchange no longer exists."))
+        if exchange.purged_at is not None:  # a socket let in just before the purge: its log is gone for good
+            return Rejected("not_found", _("This exchange's stories were deleted under retention."))
         if exchange.status == ExchangeStatus.DRAFT:
             return Rejected("draft", _("Mark the exchange as scheduled before starting it."))
         return PhasePlan.model_validate(exchange.plan)
