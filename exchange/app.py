@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from urllib.parse import quote
@@ -23,6 +24,7 @@ from exchange.runtime import tuned_runtime
 from exchange.deps import CsrfFailed, LoginRequired
 from exchange.i18n import _
 from exchange.programmes.lobby import router as lobby_router
+from exchange.programmes.retention_job import purge_periodically
 from exchange.programmes.views import router as programmes_router
 from exchange.sessions.broker import broker_for
 from exchange.sessions.pages import router as session_pages_router
@@ -72,10 +74,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.broker = broker
         app.state.hubs = HubRegistry(store=store, broker=broker)
         await app.state.hubs.open_live()
+        purging: asyncio.Task[None] | None = None
+        if settings.purge_interval_seconds > 0:  # retention: ended exchanges' stories, once their time is up
+            interval = settings.purge_interval_seconds
+            job = purge_periodically(engine=app.state.engine, hubs=app.state.hubs, interval=interval)
+            purging = asyncio.create_task(job, name="retention-purge")
         try:
             async with tuned_runtime(settings.gc_freeze_seconds, settings.gc_full_seconds):
                 yield
         finally:
+            if purging is not None:
+                purging.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await purging
             await app.state.hubs.close()
             await broker.close()
             await store.close()

@@ -1,4 +1,4 @@
-"""The `exchange` command: serve, migrate, create staff users, seed the demo."""
+"""The `exchange` command: serve, migrate, create staff users, seed the demo, export, purge."""
 
 from __future__ import annotations
 
@@ -105,6 +105,12 @@ def cmd_export(args: argparse.Namespace) -> int:
     return export_exchange(args.exchange_id, args.format, Path(args.out) if args.out else None)
 
 
+def cmd_purge(args: argparse.Namespace) -> int:
+    from exchange.programmes.retention_cli import purge
+
+    return purge(dry_run=args.dry_run)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="exchange",
@@ -163,6 +169,18 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--programme", type=int, metavar="ID", help="export every exchange of this programme")
     export.add_argument("--out", metavar="FILE", help="write here instead of standard output (a .zip for --programme)")
     export.set_defaults(func=cmd_export)
+
+    purge = sub.add_parser(
+        "purge",
+        help="delete the stories of exchanges past their programme's retention period",
+        description="Retention: for every ended exchange whose programme keeps stories for a limited number of "
+        "days, and whose time is up, delete its event log (stories, reflections, cards, votes, drafts) and its "
+        "practitioners (names, emails, personal links), keeping only the counts. Live, scheduled and draft "
+        "exchanges are never touched; transcripts downloaded earlier are not affected. The server does the same "
+        "every EXCHANGE_PURGE_INTERVAL_SECONDS (default: daily). Prints what was deleted per exchange and a total.",
+    )
+    purge.add_argument("--dry-run", action="store_true", help="only print what would be deleted")
+    purge.set_defaults(func=cmd_purge)
     return parser
 
 

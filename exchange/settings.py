@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     #: Seconds between checks for a full collection, which also reclaims garbage cycles among frozen
     #: objects; it runs if the frozen heap grew by a quarter, or after 24 checks (exchange/runtime.py).
     gc_full_seconds: float = Field(default=3600.0, ge=10, le=7 * 24 * 3600)
+    #: Seconds between the server's retention purges (the first runs shortly after start); 0: none,
+    #: leaving it to `exchange purge` (e.g. from cron). See exchange/programmes/retention.py.
+    purge_interval_seconds: float = Field(default=86400.0, ge=0, le=366 * 24 * 3600)
     #: Proxies whose X-Forwarded-* headers are trusted (the load balancer).
     forwarded_allow_ips: str = "127.0.0.1"
     log_level: str = "info"

@@ -143,3 +143,25 @@ class ParticipantForm(BaseModel):
     @classmethod
     def _blank_is_none(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
+
+
+MAX_RETENTION_DAYS = 3650
+
+
+class RetentionForm(BaseModel):
+    """How many days an ended exchange keeps its stories; blank keeps them without limit."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    retention_days: int | None  # the form always sends it, empty to keep stories without limit
+
+    @field_validator("retention_days", mode="before")
+    @classmethod
+    def _whole_days(cls, value: object) -> int | None:
+        text = value.strip() if isinstance(value, str) else ""
+        if isinstance(value, str) and not text:
+            return None
+        if len(text) <= 4 and text.isascii() and text.isdigit() and 1 <= int(text) <= MAX_RETENTION_DAYS:
+            return int(text)
+        message = _("Enter a whole number of days from 1 to {max}, or leave it empty to keep stories without limit.")
+        raise ValueError(message.format(max=MAX_RETENTION_DAYS))

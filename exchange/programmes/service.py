@@ -95,6 +95,14 @@ def add_member(db: Session, *, lead: StaffUser, programme: Programme, user: Staf
     return True
 
 
+def set_retention(db: Session, *, lead: StaffUser, programme: Programme, days: int | None) -> None:
+    """A lead sets how many days ended exchanges keep their stories (None: without limit)."""
+    if lead.role != StaffRole.LEAD:
+        raise NotAllowed("only programme leads set the retention period")
+    programme.retention_days = days
+    db.add(programme)
+
+
 # --- exchanges --------------------------------------------------------------------------------
 
 

@@ -17,20 +17,21 @@ from exchange.deps import (
     DbSession,
 )
 from exchange.i18n import _
-from exchange.programmes import ics, plan_editor, service
+from exchange.programmes import ics, plan_editor, retention, service
 from exchange.programmes.forms import (
     ExchangeForm,
     FormErrors,
     MemberForm,
     ParticipantForm,
     ProgrammeForm,
+    RetentionForm,
     parse_form,
 )
 from exchange.programmes.models import Exchange, ExchangeStatus, Participant
 from exchange.prompts.catalog import list_templates
 from exchange.prompts.models import ActivityKind, OnExpiry, QueueOrder, SpeakingOrder
 from exchange.settings import resolve_secret
-from exchange.templating import in_zone, render
+from exchange.templating import human_time, in_zone, render
 from exchange.transcripts.service import record_status
 from exchange.timeutil import timezone_names, utcnow
 
@@ -91,7 +92,7 @@ def _programme_highlights(request, db, exchanges):  # noqa: ANN001, ANN202
     from exchange.transcripts.service import transcript_of
 
     store = request.app.state.hubs.store
-    ran = [e for e in exchanges if e.status in (ExchangeStatus.LIVE, ExchangeStatus.ENDED)]
+    ran = [e for e in exchanges if e.status in (ExchangeStatus.LIVE, ExchangeStatus.ENDED) and e.purged_at is None]
     return highlights(transcript_of(db, store, exchange) for exchange in ran)
 
 
@@ -106,6 +107,9 @@ def _programme_page(request, db, user, programme_id, *, status_code=200, errors=
         status_code=status_code,
         programme=programme,
         exchanges=exchanges,
+        purged=retention.purged_in(db, programme=programme),
+        deleted_after=retention.deletion_dates(exchanges, programme.retention_days),
+        retention_saved=request.query_params.get("saved") == "retention",
         highlights=_programme_highlights(request, db, exchanges),
         transcript_formats=(("html", _("HTML")), ("md", _("Markdown")), ("csv", _("CSV")), ("json", _("JSON"))),
         members=service.members_of(db, programme=programme),
@@ -129,6 +133,33 @@ async def programme_add_member(request: Request, programme_id: int, db: DbSessio
         return _programme_page(request, db, user, programme_id, status_code=400, errors=exc.errors, form=data)
     db.commit()
     return _see_other(f"/programmes/{programme_id}")
+
+
+@router.post("/programmes/{programme_id}/retention", dependencies=[CsrfProtected])
+async def programme_retention(request: Request, programme_id: int, db: DbSession, user: CurrentLead) -> Response:
+    """A lead of the programme sets (or clears) how long ended exchanges keep their stories."""
+    programme = service.programme_for(db, user=user, programme_id=programme_id)
+    if programme is None:
+        raise HTTPException(status_code=404)
+    data = _form_dict(await request.form())
+    try:
+        form = parse_form(RetentionForm, data)
+    except FormErrors as exc:
+        return _programme_page(request, db, user, programme_id, status_code=400, errors=exc.errors, form=data)
+    service.set_retention(db, lead=user, programme=programme, days=form.retention_days)
+    db.commit()
+    return _see_other(f"/programmes/{programme_id}?saved=retention#retention-h")
+
+
+def stories_deleted(request: Request, exchange: Exchange) -> Response:
+    """410 Gone, for a page or download that held an exchange's stories after retention deleted them."""
+    assert exchange.purged_at is not None
+    days = (exchange.purge_summary or {}).get("retention_days")
+    message = _(
+        "The stories of this exchange were deleted on {date} under the programme's retention period "
+        "({days} days after the exchange ended). Transcripts downloaded before then are not affected."
+    ).format(date=human_time(exchange.purged_at, exchange.timezone), days=days)
+    return render(request, "error.html", status_code=410, title=_("These stories were deleted"), message=message)
 
 
 # --- exchanges --------------------------------------------------------------------------------
@@ -216,7 +247,8 @@ def _exchange_page(request, db, exchange, settings, *, status_code=200, errors=N
 def _redaction_preview(request, db, exchange):  # noqa: ANN001, ANN202
     """A lead's redaction form and the redactions so far, once the exchange has run (None otherwise)."""
     staff = request.state.staff
-    if staff is None or staff.role != "lead" or exchange.status not in (ExchangeStatus.LIVE, ExchangeStatus.ENDED):
+    ran = exchange.status in (ExchangeStatus.LIVE, ExchangeStatus.ENDED) and exchange.purged_at is None
+    if staff is None or staff.role != "lead" or not ran:
         return None
     from exchange.transcripts.service import redaction_preview
 

@@ -164,7 +164,11 @@ class Hub:
         frames, in the same loop step: under load the sender's own task wakes a step later.
         """
         done: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
-        self._inbox.put_nowait(_Pending(command, actor, command_id, done, reply_to))
+        pending = _Pending(command, actor, command_id, done, reply_to)
+        if self._closed:  # nothing would ever take it from the inbox (closed, or forgotten by retention)
+            self._settle([pending], [Rejected("unavailable", _("The server is restarting. Please try again."))])
+        else:
+            self._inbox.put_nowait(pending)
         return await done
 
     async def _work(self) -> None:

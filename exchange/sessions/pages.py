@@ -7,6 +7,7 @@ from fastapi.responses import Response
 
 from exchange.deps import CurrentStaff, DbSession
 from exchange.programmes import service
+from exchange.programmes.views import stories_deleted
 from exchange.templating import render
 
 router = APIRouter()
@@ -17,6 +18,8 @@ def console(request: Request, exchange_id: int, db: DbSession, user: CurrentStaf
     exchange = service.exchange_for(db, user=user, exchange_id=exchange_id)
     if exchange is None:
         raise HTTPException(status_code=404)
+    if exchange.purged_at is not None:
+        return stories_deleted(request, exchange)
     return render(
         request,
         "facilitator/console.html",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import uuid
@@ -16,6 +17,7 @@ from exchange.sessions.state import Status
 from exchange.sessions.store import EventStore
 
 log = logging.getLogger(__name__)
+POLICY_VIOLATION = 1008  # the close code pages do not retry
 
 
 class HubRegistry:
@@ -82,6 +84,22 @@ class HubRegistry:
             await self.broker.publish(exchange_id, message)
         except Exception:  # noqa: BLE001 - their next reconnect is refused anyway
             log.warning("could not tell other instances to close %s's sockets", actor_id)
+
+    async def forget(self, exchange_id: int) -> None:
+        """Close the exchange's hub and its sockets here, if it is open: its log is gone (retention).
+
+        The sockets close with 1008, which pages take as "not allowed" rather than retrying.
+        """
+        if (task := self._opening.get(exchange_id)) is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.shield(task)
+        hub = self._hubs.pop(exchange_id, None)
+        if hub is None:
+            return
+        for connection in tuple(hub.connections):
+            connection.close(POLICY_VIOLATION)
+        await hub.close()
+        log.info("closed the hub of exchange %s: its stories were deleted", exchange_id)
 
     async def going_away(self, code: int = 1001, *, wait: float = 2.0) -> None:
         """Close every socket with "going away" so clients move to another instance at once."""

@@ -78,7 +78,7 @@ def _authenticate(app: Any, cookies: dict[str, str], exchange_id: int) -> _Who |
     """The staff member or practitioner behind this handshake, if they belong to this exchange."""
     with Session(app.state.engine) as db:
         exchange = db.get(Exchange, exchange_id)
-        if exchange is None:
+        if exchange is None or exchange.purged_at is not None:  # retention deleted its log: nothing to join
             return None
         payload = app.state.signer.loads(cookies.get(participant_cookie_name(exchange_id)), salt="participant")
         if isinstance(payload, dict):
@@ -106,6 +106,8 @@ def _load_plan(app: Any, exchange_id: int) -> PhasePlan | Rejected:
         exchange = db.get(Exchange, exchange_id)
         if exchange is None:
             return Rejected("not_found", _("This exchange no longer exists."))
+        if exchange.purged_at is not None:  # a socket let in just before the purge: its log is gone for good
+            return Rejected("not_found", _("This exchange's stories were deleted under retention."))
         if exchange.status == ExchangeStatus.DRAFT:
             return Rejected("draft", _("Mark the exchange as scheduled before starting it."))
         return PhasePlan.model_validate(exchange.plan)

@@ -9,6 +9,7 @@ from typing import TextIO
 from sqlmodel import Session
 
 from exchange.db import make_engine
+from exchange.i18n import _
 from exchange.programmes import service
 from exchange.programmes.models import Exchange, Programme
 from exchange.sessions.store import EventStore
@@ -32,6 +33,11 @@ def export_exchange(exchange_id: int, fmt: str, out: Path | None) -> int:
             exchange = db.get(Exchange, exchange_id) if service.valid_id(exchange_id) else None
             if exchange is None:
                 print(f"No exchange {exchange_id}.", file=sys.stderr)
+                return 1
+            if exchange.purged_at is not None:
+                message = _("The stories of exchange {id} were deleted on {date} under the programme's retention period.")
+                deleted = f"{exchange.purged_at:%Y-%m-%d %H:%M} UTC"
+                print(message.format(id=exchange_id, date=deleted), file=sys.stderr)
                 return 1
             body = export(fmt, EventStore(engine).read_sync(exchange_id), meta_of(db, exchange), roster_of(db, exchange))
     finally:

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
+from exchange.i18n import _
 from exchange.programmes import service
 from exchange.programmes.models import Exchange, Programme
 from exchange.sessions.activities.redaction_data import Redaction
@@ -114,11 +115,14 @@ Progress = Callable[[int, int, str], None]
 def programme_zip(db: Session, store: EventStore, programme: Programme, progress: Progress | None = None) -> bytes:
     """Every exchange of `programme` in every format, plus one CSV across all of them, as ZIP bytes.
 
-    Shared by `exchange export --programme` and GET /programmes/{id}/export.zip.
+    Shared by `exchange export --programme` and GET /programmes/{id}/export.zip. Exchanges whose
+    stories retention deleted are left out; a note in the archive names them.
     """
     from exchange.transcripts import build, csv_export
 
-    exchanges = service.exchanges_in(db, programme=programme)
+    everything = service.exchanges_in(db, programme=programme)
+    exchanges = [e for e in everything if e.purged_at is None]
+    purged = [e for e in everything if e.purged_at is not None]
     transcripts = []
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
@@ -133,11 +137,36 @@ def programme_zip(db: Session, store: EventStore, programme: Programme, progress
         if progress is not None:
             progress(len(exchanges), len(exchanges), "all exchanges")
         archive.writestr(f"programme-{programme.id}-contributions.csv", csv_export.render_many(transcripts))
+        if purged:
+            archive.writestr(PURGED_NOTE, purged_note(purged))
     return buffer.getvalue()
 
 
 #: What a lead may redact (redaction.contribution_ids): contributions with an item of their own.
 REDACTABLE = frozenset({"story", "reflection", "recall", "card", "action", "point"})
+PURGED_NOTE = "deleted-under-retention.txt"
+
+
+def purged_note(exchanges: list[Exchange]) -> str:
+    """The archive's note on the exchanges it leaves out because retention deleted their stories."""
+    from exchange.templating import human_time
+
+    lines = [
+        _("The stories of these exchanges were deleted under the programme's retention period, "
+          "so this archive does not hold them:"),
+        "",
+    ]  # fmt: skip
+    for exchange in exchanges:
+        assert exchange.purged_at is not None and exchange.ended_at is not None
+        lines.append(
+            _("- {title} (exchange {id}): ended {ended}; stories deleted {deleted}").format(
+                title=exchange.title,
+                id=exchange.id,
+                ended=human_time(exchange.ended_at, exchange.timezone),
+                deleted=human_time(exchange.purged_at, exchange.timezone),
+            )
+        )
+    return "\n".join(lines) + "\n"
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,6 +17,7 @@ from exchange.deps import (
 from exchange.i18n import _
 from exchange.programmes import service
 from exchange.programmes.models import Exchange, Programme
+from exchange.programmes.views import stories_deleted
 from exchange.sessions.activities.base import Rejected
 from exchange.sessions.activities.redaction_data import RedactContribution
 from exchange.sessions.commands import Actor, Role
@@ -58,6 +59,8 @@ def transcript(request: Request, exchange_id: int, fmt: str, db: DbSession, user
     if fmt not in FORMATS:
         raise HTTPException(status_code=404)
     exchange = _member_exchange(db, user, exchange_id)
+    if exchange.purged_at is not None:
+        return stories_deleted(request, exchange)
     envelopes = request.app.state.hubs.store.read_sync(exchange_id)
     body = export(fmt, envelopes, meta_of(db, exchange), roster_of(db, exchange))
     return download(body, fmt, f"exchange-{exchange_id}-transcript.{fmt}")
@@ -113,6 +116,8 @@ async def redact(request: Request, exchange_id: int, db: DbSession, user: Curren
     exchange = service.exchange_for(db, user=user, exchange_id=exchange_id)
     if exchange is None or user.role != StaffRole.LEAD:
         raise HTTPException(status_code=404)
+    if exchange.purged_at is not None:
+        return stories_deleted(request, exchange)
     form = await request.form()
     try:
         command = RedactContribution(item_id=str(form.get("item_id", "")), reason=str(form.get("reason", "")))

@@ -15,6 +15,7 @@ from exchange.programmes.forms import (
     MemberForm,
     ParticipantForm,
     ProgrammeForm,
+    RetentionForm,
     parse_form,
 )
 from exchange.programmes.models import Exchange
@@ -144,6 +145,25 @@ def test_programme_member_and_participant_forms() -> None:
         "email": "Enter a valid email address.",
     }
     assert errors_of(ParticipantForm, {"name": "x" * 81}) == {"name": "This is too long (at most 80 characters)."}
+
+
+RETENTION_ERROR = "Enter a whole number of days from 1 to 3650, or leave it empty to keep stories without limit."
+
+
+@pytest.mark.parametrize(
+    ("value", "days"), [("30", 30), (" 1 ", 1), ("3650", 3650), ("0090", 90), ("", None), ("  ", None)]
+)
+def test_the_retention_period_is_whole_days_or_empty(value: str, days: int | None) -> None:
+    assert parse_form(RetentionForm, {"retention_days": value}).retention_days == days
+
+
+@pytest.mark.parametrize("value", ["0", "3651", "-5", "1.5", "1e3", "thirty", "\u0661\u0662", "9" * 5000, "30 days"])
+def test_a_bad_retention_period_gets_one_clear_message(value: str) -> None:
+    assert errors_of(RetentionForm, {"retention_days": value}) == {"retention_days": RETENTION_ERROR}
+
+
+def test_a_retention_form_without_the_field_changes_nothing() -> None:
+    assert errors_of(RetentionForm, {}) == {"retention_days": "This is required."}
 
 
 # --- the plan editor --------------------------------------------------------------------------
