@@ -119,7 +119,7 @@ class SecurityMiddleware:
         if fresh:
             token = secrets.token_urlsafe(24)
         scope.setdefault("state", {})["csrf_token"] = token
-        static = scope["path"].startswith("/static/")
+        static = str(scope.get("path", "")).startswith("/static/")
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
