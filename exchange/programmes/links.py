@@ -111,9 +111,9 @@ async def join_handover(
             ).format(n=left)
         else:
             error = _(
-                "That code no longer works: a code lasts 10 minutes, works once and stops after 5 wrong tries. "
-                "Make a new one on your other device."
-            )
+                "That code no longer works: a code lasts {minutes} minutes, works once and stops after {tries} "
+                "wrong tries. Make a new one on your other device."
+            ).format(minutes=int(keys.HANDOVER_LIFETIME.total_seconds() // 60), tries=keys.HANDOVER_TRIES)
         return _opened_elsewhere(request, db, token, participant, error=error, status_code=400)
     # The device that had the place is signed out at once, on every instance.
     await request.app.state.hubs.kick(participant.exchange_id, f"p:{participant.id}")
