@@ -184,7 +184,8 @@ def invite_token(secret: str, participant: Participant) -> str:
     """The participant's link token: derived from the app secret, a per-person salt and a version.
 
     The database holds only the salt and the token's hash, so neither a database dump nor the
-    secret alone opens a link, yet the facilitator can show the invite again at any time.
+    secret alone opens a link, yet the facilitator can show the invite again until it is opened
+    (from then on the link is bound to the practitioner's device: see `keys.py`).
     """
     message = f"invite:{participant.id}:{participant.token_version}:{participant.token_salt}".encode()
     digest = hmac.new(secret.encode(), message, hashlib.sha256).digest()
