@@ -68,7 +68,10 @@ def _staff_guard(request: Request) -> Response:
     return render(request, "participant/staff_guard.html", status_code=403)
 
 
-def _opened_elsewhere(request: Request, db: DbSession, token: str, participant: Participant, *, error: str | None = None, status_code: int = 200) -> Response:  # noqa: E501
+def _opened_elsewhere(
+    request: Request, db: DbSession, token: str, participant: Participant, *, error: str | None = None, status_code: int = 200
+) -> Response:
+    """The link is bound to another device: how to move here, and nothing of the exchange but its title."""
     exchange = db.get(Exchange, participant.exchange_id)
     return render(
         request,
@@ -76,7 +79,6 @@ def _opened_elsewhere(request: Request, db: DbSession, token: str, participant: 
         status_code=status_code,
         token=token,
         title=exchange.title if exchange else "",
-        error=error,
         form={},
         errors={"code": error} if error else {},
     )
