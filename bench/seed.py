@@ -2,8 +2,8 @@
 
 What the pages would do over HTTP (create staff, a programme, exchanges, invite practitioners who
 accept the ground rules, log the facilitator in) is done here in one transaction, and the cookies
-are made the way the app makes them: the staff session token, and the practitioner cookie signed as
-exchange/programmes/lobby.py signs it.
+are made the way the app makes them: the staff session token, and the practitioner cookie of a
+device that claimed its link (exchange/programmes/keys.py).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from exchange.auth import (
     participant_cookie_name,
 )
 from exchange.db import make_engine, session_scope
-from exchange.programmes import service
+from exchange.programmes import keys, service
 from exchange.programmes.forms import ExchangeForm, ParticipantForm, ProgrammeForm
 from exchange.programmes.models import Consent, ExchangeStatus, ProgrammeMember
 from exchange.timeutil import utcnow
@@ -116,10 +116,9 @@ def seed_exchanges(
                         form=ParticipantForm(name=name),
                     )
                     service.accept_rules(db, participant=participant, consent=Consent.NAME)
-                    value = signer.dumps(
-                        {"p": participant.id, "v": participant.token_version},
-                        salt="participant",
-                    )
+                    device_secret = keys.claim(db, participant=participant)
+                    assert device_secret is not None
+                    value = keys.cookie_value(signer, participant, device_secret)
                     entry.practitioner_cookies.append(f"{participant_cookie_name(exchange.id)}={value}")
                 seeded.append(entry)
     finally:

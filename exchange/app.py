@@ -23,6 +23,7 @@ from exchange.db import make_engine
 from exchange.runtime import tuned_runtime
 from exchange.deps import CsrfFailed, LoginRequired
 from exchange.i18n import _
+from exchange.programmes.links import router as links_router
 from exchange.programmes.lobby import router as lobby_router
 from exchange.programmes.retention_job import purge_periodically
 from exchange.programmes.views import router as programmes_router
@@ -99,6 +100,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
     app.include_router(accounts_router)
     app.include_router(programmes_router)
+    app.include_router(links_router)
     app.include_router(lobby_router)
     app.include_router(session_pages_router)
     app.include_router(transcripts_router)

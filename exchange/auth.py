@@ -100,7 +100,8 @@ CONTENT_SECURITY_POLICY = "; ".join(
 
 
 class SecurityMiddleware:
-    """Gives every HTTP response a strict CSP and a CSRF cookie; leaves websockets alone.
+    """Gives every HTTP response a strict CSP and a CSRF cookie, and every dynamic one
+    `Cache-Control: no-store` (unless it set its own); leaves websockets alone.
 
     The CSRF token is put in scope["state"]["csrf_token"] so templates can render it.
     """
@@ -118,6 +119,7 @@ class SecurityMiddleware:
         if fresh:
             token = secrets.token_urlsafe(24)
         scope.setdefault("state", {})["csrf_token"] = token
+        static = str(scope.get("path", "")).startswith("/static/")
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -126,6 +128,10 @@ class SecurityMiddleware:
                 headers.setdefault("X-Content-Type-Options", "nosniff")
                 headers.setdefault("Referrer-Policy", "same-origin")
                 headers.setdefault("X-Frame-Options", "DENY")
+                if not static:
+                    # Pages hold stories, names and links: no browser or proxy cache keeps a copy
+                    # (nor the back button after a link is withdrawn). Static files stay cacheable.
+                    headers.setdefault("Cache-Control", "no-store")
                 if fresh:
                     secure = "; Secure" if self.secure else ""
                     headers.append(

@@ -11,6 +11,7 @@ from sqlmodel import Session
 from exchange.accounts.models import StaffRole, StaffUser
 from exchange.accounts.service import user_for_session
 from exchange.auth import CSRF_FIELD, STAFF_COOKIE, CookieSigner, csrf_matches, participant_cookie_name
+from exchange.programmes.keys import participant_for_cookie
 from exchange.programmes.models import Participant
 from exchange.settings import Settings
 from exchange.templating import csrf_token
@@ -74,19 +75,9 @@ async def check_csrf(request: Request) -> None:
 
 
 def participant_from_cookie(request: Request, exchange_id: int, db: DbSession, signer: Signer) -> Participant | None:
-    """The practitioner whose exchange cookie came with this request, if it is still valid."""
-    payload = signer.loads(request.cookies.get(participant_cookie_name(exchange_id)), salt="participant")
-    if not isinstance(payload, dict):
-        return None
-    participant = db.get(Participant, payload.get("p"))
-    if (
-        participant is None
-        or participant.exchange_id != exchange_id
-        or participant.revoked_at is not None
-        or participant.token_version != payload.get("v")
-    ):
-        return None
-    return participant
+    """The practitioner whose exchange cookie came with this request, if it is still valid on this device."""
+    raw = request.cookies.get(participant_cookie_name(exchange_id))
+    return participant_for_cookie(db, signer=signer, raw=raw, exchange_id=exchange_id)
 
 
 OptionalStaff = Annotated[StaffUser | None, Depends(optional_staff)]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from contextvars import ContextVar
 from typing import Any
 
@@ -19,6 +20,28 @@ class ExchangeFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         exchange_id = current_exchange.get()
         record.exchange_id = "-" if exchange_id is None else exchange_id
+        return True
+
+
+_JOIN_TOKEN = re.compile(r"/join/[^\s\"?#]+")
+
+
+def _without_tokens(value: object) -> object:
+    return _JOIN_TOKEN.sub("/join/[link]", value) if isinstance(value, str) and "/join/" in value else value
+
+
+class LinkFilter(logging.Filter):
+    """Keeps personal links out of the logs: `/join/<token>` in an access line becomes `/join/[link]`.
+
+    Whoever reads the logs (operators, staff) must not be able to open a practitioner's link.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(_without_tokens(arg) for arg in record.args)
+        elif isinstance(record.args, dict):
+            record.args = {key: _without_tokens(arg) for key, arg in record.args.items()}
+        record.msg = _without_tokens(record.msg)
         return True
 
 
@@ -43,12 +66,12 @@ def log_config(settings: Settings) -> dict[str, Any]:
         if settings.log_format == "json"
         else {"format": "%(asctime)s %(levelname)-7s %(name)s exchange=%(exchange_id)s %(message)s"}
     )
-    handler = {"class": "logging.StreamHandler", "formatter": "main", "filters": ["exchange"]}
+    handler = {"class": "logging.StreamHandler", "formatter": "main", "filters": ["exchange", "links"]}
     level = settings.log_level.upper()
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "filters": {"exchange": {"()": ExchangeFilter}},
+        "filters": {"exchange": {"()": ExchangeFilter}, "links": {"()": LinkFilter}},
         "formatters": {"main": formatter},
         "handlers": {"default": {**handler, "stream": "ext://sys.stderr"}},
         "loggers": {

@@ -1,47 +1,19 @@
-"""The practitioner's side before the live session: the invite link, the ground rules, the lobby."""
+"""The practitioner's side before the live session: the ground rules and the lobby (links: `links.py`)."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from exchange.auth import CookieSigner, looks_like_token, participant_cookie_name, participant_cookie_path
-from exchange.deps import AppSettings, CsrfProtected, DbSession, OptionalParticipant, Signer
+from exchange.deps import AppSettings, CsrfProtected, DbSession, OptionalParticipant
 from exchange.i18n import _
 from exchange.programmes import ics, service
+from exchange.programmes.links import link_not_valid
 from exchange.programmes.models import Consent, Exchange, Participant
 from exchange.settings import resolve_secret
 from exchange.templating import in_zone, render
 
 router = APIRouter()
-
-
-def link_not_valid(request: Request) -> Response:
-    """One plain answer for unknown, revoked and malformed links, so none reveals anything."""
-    return render(request, "participant/invalid.html", status_code=404)
-
-
-def _set_participant_cookie(response: Response, *, signer: CookieSigner, participant: Participant, settings) -> None:  # noqa: ANN001
-    value = signer.dumps({"p": participant.id, "v": participant.token_version}, salt="participant")
-    response.set_cookie(
-        participant_cookie_name(participant.exchange_id),
-        value,
-        max_age=settings.participant_cookie_days * 86400,
-        path=participant_cookie_path(participant.exchange_id),
-        httponly=True,
-        samesite="lax",
-        secure=settings.secure_cookies,
-    )
-
-
-@router.get("/join/{token:path}")  # a mangled link with a slash in it is just not valid
-def join(request: Request, token: str, db: DbSession, signer: Signer, settings: AppSettings) -> Response:
-    participant = service.participant_by_token(db, token=token) if looks_like_token(token) else None
-    if participant is None:
-        return link_not_valid(request)
-    response = RedirectResponse(f"/e/{participant.exchange_id}", status_code=303)
-    _set_participant_cookie(response, signer=signer, participant=participant, settings=settings)
-    return response
 
 
 def _lobby(request: Request, exchange: Exchange, participant: Participant, *, error: str | None = None):  # noqa: ANN202

@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 from exchange.accounts.models import StaffRole, StaffUser
 from exchange.auth import token_hash
 from exchange.programmes.forms import ExchangeForm, ParticipantForm, ProgrammeForm
+from exchange.programmes.keys import forget_device, forget_handover
 from exchange.programmes.models import (
     Consent,
     Exchange,
@@ -191,7 +192,8 @@ def invite_token(secret: str, participant: Participant) -> str:
     """The participant's link token: derived from the app secret, a per-person salt and a version.
 
     The database holds only the salt and the token's hash, so neither a database dump nor the
-    secret alone opens a link, yet the facilitator can show the invite again at any time.
+    secret alone opens a link, yet the facilitator can show the invite again until it is opened
+    (from then on the link is bound to the practitioner's device: see `keys.py`).
     """
     message = f"invite:{participant.id}:{participant.token_version}:{participant.token_salt}".encode()
     digest = hmac.new(secret.encode(), message, hashlib.sha256).digest()
@@ -236,13 +238,19 @@ def participant_in(db: Session, *, exchange: Exchange, participant_id: int) -> P
 def revoke(db: Session, *, participant: Participant) -> None:
     """The link and every cookie made from it stop working."""
     participant.revoked_at = utcnow()
+    forget_handover(participant)
     db.add(participant)
 
 
 def reissue(db: Session, *, secret: str, participant: Participant) -> None:
-    """A new link replaces the old one (which stops working), and a revoked person is let back in."""
+    """A new link replaces the old one (which stops working), and a revoked person is let back in.
+
+    The new link is not bound to any device yet: whoever opens it first (on a device they still
+    have) claims it, and the device the old link was opened on is signed out.
+    """
     participant.token_version += 1
     participant.revoked_at = None
+    forget_device(participant)
     _issue(secret, participant)
     db.add(participant)
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import anyio
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 
@@ -224,7 +223,12 @@ def exchange_detail(
 def _exchange_page(request, db, exchange, settings, *, status_code=200, errors=None, form=None, highlight=None):  # noqa: ANN001, ANN202
     secret = resolve_secret(settings)
     participants = service.participants_of(db, exchange=exchange)
-    links = {p.id: f"{settings.base_url}/join/{service.invite_token(secret, p)}" for p in participants}
+    # A link is shown only until it is opened: from then on it is the practitioner's key alone.
+    links = {
+        p.id: f"{settings.base_url}/join/{service.invite_token(secret, p)}"
+        for p in participants
+        if p.claimed_at is None and p.revoked_at is None
+    }
     return render(
         request,
         "facilitator/exchange.html",
@@ -390,30 +394,41 @@ def _participant_or_404(db: DbSession, exchange: Exchange, participant_id: int) 
     return participant
 
 
-def _kick(request: Request, exchange_id: int, participant_id: int) -> None:
-    """A withdrawn link also ends the live sockets opened with it, on every instance."""
-    anyio.from_thread.run(request.app.state.hubs.kick, exchange_id, f"p:{participant_id}")
+def _confirmed(form: object) -> bool:
+    return form.get("confirm") == "yes"  # type: ignore[attr-defined]
+
+
+def _confirm_page(request: Request, exchange: Exchange, participant: Participant, action: str) -> Response:
+    """What the action will do, with a button that does it and a way back; nothing has changed yet."""
+    return render(request, "facilitator/confirm_link.html", exchange=exchange, participant=participant, action=action)
 
 
 @router.post("/exchanges/{exchange_id}/participants/{participant_id}/revoke", dependencies=[CsrfProtected])
-def participant_revoke(
+async def participant_revoke(
     request: Request, exchange_id: int, participant_id: int, db: DbSession, user: CurrentStaff
 ) -> Response:
     exchange = _exchange_or_404(db, user, exchange_id)
-    service.revoke(db, participant=_participant_or_404(db, exchange, participant_id))
+    participant = _participant_or_404(db, exchange, participant_id)
+    if not _confirmed(await request.form()):
+        return _confirm_page(request, exchange, participant, "revoke")
+    service.revoke(db, participant=participant)
     db.commit()
-    _kick(request, exchange_id, participant_id)
+    await request.app.state.hubs.kick(exchange_id, f"p:{participant_id}")
     return _see_other(f"/exchanges/{exchange_id}#participant-{participant_id}")
 
 
 @router.post("/exchanges/{exchange_id}/participants/{participant_id}/reissue", dependencies=[CsrfProtected])
-def participant_reissue(
+async def participant_reissue(
     request: Request, exchange_id: int, participant_id: int, db: DbSession, user: CurrentStaff, settings: AppSettings
 ) -> Response:
     exchange = _exchange_or_404(db, user, exchange_id)
-    service.reissue(db, secret=resolve_secret(settings), participant=_participant_or_404(db, exchange, participant_id))
+    participant = _participant_or_404(db, exchange, participant_id)
+    in_use = participant.claimed_at is not None and participant.revoked_at is None
+    if in_use and not _confirmed(await request.form()):
+        return _confirm_page(request, exchange, participant, "reissue")  # it would sign them out
+    service.reissue(db, secret=resolve_secret(settings), participant=participant)
     db.commit()
-    _kick(request, exchange_id, participant_id)
+    await request.app.state.hubs.kick(exchange_id, f"p:{participant_id}")
     return _see_other(f"/exchanges/{exchange_id}?invited={participant_id}#participant-{participant_id}")
 
 

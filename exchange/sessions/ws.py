@@ -24,6 +24,7 @@ from exchange.accounts.service import user_for_session
 from exchange.auth import STAFF_COOKIE, participant_cookie_name
 from exchange.i18n import _
 from exchange.logs import current_exchange
+from exchange.programmes.keys import participant_for_cookie
 from exchange.programmes.models import Exchange, ExchangeStatus, Participant, ProgrammeMember
 from exchange.prompts.models import PhasePlan
 from exchange.sessions import protocol
@@ -80,18 +81,11 @@ def _authenticate(app: Any, cookies: dict[str, str], exchange_id: int) -> _Who |
         exchange = db.get(Exchange, exchange_id)
         if exchange is None or exchange.purged_at is not None:  # retention deleted its log: nothing to join
             return None
-        payload = app.state.signer.loads(cookies.get(participant_cookie_name(exchange_id)), salt="participant")
-        if isinstance(payload, dict):
-            participant = db.get(Participant, payload.get("p"))
-            if (
-                participant is not None
-                and participant.exchange_id == exchange_id
-                and participant.revoked_at is None
-                and participant.token_version == payload.get("v")
-                and participant.rules_accepted_at is not None
-            ):
-                actor = Actor(role=Role.PARTICIPANT, id=f"p:{participant.id}", name=participant.name)
-                return _Who(actor, participant)
+        raw = cookies.get(participant_cookie_name(exchange_id))
+        participant = participant_for_cookie(db, signer=app.state.signer, raw=raw, exchange_id=exchange_id)
+        if participant is not None and participant.rules_accepted_at is not None:
+            actor = Actor(role=Role.PARTICIPANT, id=f"p:{participant.id}", name=participant.name)
+            return _Who(actor, participant)
         token = cookies.get(STAFF_COOKIE)
         user = user_for_session(db, token=token) if token and len(token) < 100 else None
         if user is not None and db.get(ProgrammeMember, (exchange.programme_id, user.id)) is not None:

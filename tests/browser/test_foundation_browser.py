@@ -150,6 +150,11 @@ def test_facilitator_schedules_and_invites_and_the_practitioner_joins_on_a_phone
     mobile.set_default_timeout(10_000)
     practitioner_errors = watch_errors(mobile)
     mobile.goto(link)
+    # The link's own page says what it is; nothing is set until the practitioner continues.
+    expect(mobile.get_by_role("heading", level=1)).to_have_text("Welcome, Amina Odhiambo")
+    assert [c for c in phone.cookies() if c["name"].startswith(("exchange_p", "exchange_j"))] == []
+    no_sideways_scroll(mobile)
+    mobile.get_by_role("button", name="Continue").tap()
     expect(mobile).to_have_url(f"{server.url}/e/{exchange_id}")
     expect(mobile.get_by_role("heading", level=1)).to_have_text(title)
     expect(mobile.get_by_text("Practitioners share what changed, and how.")).to_be_visible()

@@ -128,6 +128,7 @@ def open_phone(browser: Browser, link: str, errors: list[str], who: str) -> tupl
     page.set_default_timeout(10_000)
     watch_errors(page, errors, who)
     page.goto(link)
+    page.get_by_role("button", name="Continue").tap()  # the link is now this phone's
     page.get_by_text("I accept these ground rules.").tap()
     page.get_by_text("by my name").tap()
     page.get_by_role("button", name="Accept and continue").tap()

@@ -28,7 +28,7 @@ from exchange.db import make_engine
 from exchange.programmes.models import Exchange, Participant, Programme
 from exchange.prompts.catalog import get_template
 from tests.support.servers import ServerProcess
-from tests.support.web import PASSWORD, WebClient, created_id, invite_links, seed_staff
+from tests.support.web import PASSWORD, WebClient, claim_link, created_id, invite_links, seed_staff
 
 TEMPLATE = get_template("story-exchange")
 NOT_VALID = "This link is not valid"
@@ -438,7 +438,7 @@ def test_a_facilitator_outside_a_programme_sees_none_of_it(
     [still] = db.participants_of(exchange_id)
     assert still.revoked_at is None and still.token_version == participant.token_version
     with httpx.Client(base_url=server.url) as practitioner:
-        assert practitioner.get(path_of(link)).status_code == 303
+        assert claim_link(practitioner, link).status_code == 303
 
 
 # --- exchanges --------------------------------------------------------------------------------
@@ -684,7 +684,7 @@ def test_the_calendar_file_is_in_utc(server: ServerProcess, clients: Any, team: 
     # The practitioner's own copy carries their personal link.
     link = invite(facilitator, exchange_id, "Carlos Pereira")
     with httpx.Client(base_url=server.url) as practitioner:
-        practitioner.get(path_of(link))
+        assert claim_link(practitioner, link).status_code == 303
         mine = practitioner.get(f"/e/{exchange_id}/exchange.ics")
         assert mine.status_code == 200
         assert mine.headers["content-type"].startswith("text/calendar")
@@ -698,9 +698,9 @@ def test_the_calendar_file_is_in_utc(server: ServerProcess, clients: Any, team: 
 
 @contextmanager
 def join(server: ServerProcess, link: str, exchange_id: int) -> Iterator[httpx.Client]:
-    """A practitioner's browser that has opened their link."""
+    """A practitioner's browser that has opened their link and claimed it (pressed Continue)."""
     with httpx.Client(base_url=server.url, follow_redirects=False, timeout=10.0) as client:
-        response = client.get(path_of(link))
+        response = claim_link(client, link)
         assert response.status_code == 303, response.text
         assert response.headers["location"] == f"/e/{exchange_id}"
         yield client
@@ -713,7 +713,12 @@ def test_joining_sets_a_cookie_for_that_exchange_and_opens_the_lobby(
     link = invite(facilitator, exchange_id, "Dina Haddad")
 
     with httpx.Client(base_url=server.url, follow_redirects=False) as practitioner:
+        # Opening the link shows what it is and sets no practitioner cookie; Continue claims it.
         response = practitioner.get(path_of(link))
+        assert response.status_code == 200
+        assert "Welcome, Dina Haddad" in text_of(response)
+        assert "exchange_p" not in " ".join(response.headers.get_list("set-cookie"))
+        response = claim_link(practitioner, link)
         assert response.status_code == 303
         assert response.headers["location"] == f"/e/{exchange_id}"
         cookie = next(
@@ -796,7 +801,7 @@ def test_revoked_links_and_their_cookies_stop_working_and_reissue_replaces_the_l
     with join(server, old_link, exchange_id) as practitioner:
         assert practitioner.get(f"/e/{exchange_id}").status_code == 200
 
-        response = facilitator.post(f"/exchanges/{exchange_id}/participants/{participant.id}/revoke")
+        response = facilitator.post(f"/exchanges/{exchange_id}/participants/{participant.id}/revoke", {"confirm": "yes"})
         assert response.status_code == 303
         assert "Link revoked" in facilitator.get(f"/exchanges/{exchange_id}").text
 
@@ -829,8 +834,9 @@ def test_revoked_links_and_their_cookies_stop_working_and_reissue_replaces_the_l
         assert lobby.status_code == 200
         assert "Farida Yusuf" in lobby.text
 
-    # Re-issuing again retires the second link as well.
-    assert facilitator.post(f"/exchanges/{exchange_id}/participants/{participant.id}/reissue").status_code == 303
+    # Re-issuing again (confirmed: the new link is in use) retires the second link as well.
+    reissue = f"/exchanges/{exchange_id}/participants/{participant.id}/reissue"
+    assert facilitator.post(reissue, {"confirm": "yes"}).status_code == 303
     with httpx.Client(base_url=server.url) as practitioner:
         assert practitioner.get(path_of(new_link)).status_code == 404
 
@@ -842,7 +848,7 @@ def test_unknown_malformed_and_revoked_tokens_get_the_same_page(
     revoked_link = invite(facilitator, exchange_id, "Gabriel Costa")
     [participant] = db.participants_of(exchange_id)
     participant_id = participant.id
-    assert facilitator.post(f"/exchanges/{exchange_id}/participants/{participant_id}/revoke").status_code == 303
+    assert facilitator.post(f"/exchanges/{exchange_id}/participants/{participant_id}/revoke", {"confirm": "yes"}).status_code == 303
     good_token = revoked_link.rsplit("/", 1)[1]
 
     bodies = set()
@@ -1009,8 +1015,11 @@ def test_security_headers_and_no_inline_scripts(server: ServerProcess, clients: 
     with httpx.Client(base_url=server.url) as anonymous:
         responses.append(anonymous.get("/login"))
         responses.append(anonymous.get("/join/nonsense"))
+        responses.append(anonymous.get(path_of(link)))  # the link's own page
+        responses.append(anonymous.get("/", follow_redirects=False))  # a redirect
     with join(server, link, exchange_id) as practitioner:
         responses.append(practitioner.get(f"/e/{exchange_id}"))
+        responses.append(practitioner.get(f"/e/{exchange_id}/exchange.ics"))
 
     for response in responses:
         url = str(response.request.url)
@@ -1023,9 +1032,21 @@ def test_security_headers_and_no_inline_scripts(server: ServerProcess, clients: 
         assert response.headers.get("x-content-type-options") == "nosniff", url
         assert response.headers.get("x-frame-options") == "DENY", url
         assert response.headers.get("referrer-policy"), url
+        # Nothing dynamic is kept by a browser or a proxy (the back button after a revoke, a shared computer).
+        assert response.headers.get("cache-control") == "no-store", url
         if response.headers.get("content-type", "").startswith("text/html"):
             for tag in re.findall(r"<script\b[^>]*>", response.text):
                 assert " src=" in tag, (url, tag)
             assert not re.search(r"<[^>]+\son[a-z]+\s*=", response.text), url
             assert not re.search(r"<style\b", response.text), url
             assert not re.search(r'\sstyle="', response.text), url
+
+
+def test_static_files_may_be_cached_and_pages_may_not(server: ServerProcess) -> None:
+    with httpx.Client(base_url=server.url) as anonymous:
+        for path in ("/static/css/app.css", "/static/js/live/participant.js", "/static/favicon.svg"):
+            response = anonymous.get(path)
+            assert response.status_code == 200, path
+            assert "no-store" not in response.headers.get("cache-control", ""), path
+        for path in ("/login", "/join/nonsense", "/e/1", "/healthz"):
+            assert anonymous.get(path).headers.get("cache-control") == "no-store", path

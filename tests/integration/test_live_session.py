@@ -237,7 +237,9 @@ async def test_a_revoked_link_ends_the_open_socket(live) -> None:  # noqa: ANN00
     setup, facilitator, practitioners = live
     victim = practitioners[2]
     participant_id = victim.you["id"].removeprefix("p:")
-    response = setup.facilitator.post(f"/exchanges/{setup.exchange_id}/participants/{participant_id}/revoke")
+    response = setup.facilitator.post(
+        f"/exchanges/{setup.exchange_id}/participants/{participant_id}/revoke", {"confirm": "yes"}
+    )
     assert response.status_code == 303
     with pytest.raises(ConnectionError):
         await victim.wait_for(lambda f: False, timeout=5)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from exchange.timeutil import utcnow
 from tests.support.servers import ServerProcess
-from tests.support.web import WebClient, created_id, invite_links, seed_staff
+from tests.support.web import WebClient, claim_link, created_id, invite_links, seed_staff
 
 
 @dataclass
@@ -69,8 +68,7 @@ def scheduled_exchange(server: ServerProcess, *, practitioners: int = 3, templat
     assert len(links) == practitioners
     for link in links:
         client = WebClient(server.url)
-        token_path = re.sub(r"^https?://[^/]+", "", link)
-        assert client.get(token_path).status_code == 303
+        assert claim_link(client.http, link).status_code == 303
         assert client.post(f"/e/{exchange_id}/agree", {"accept": "yes", "consent": "name"}).status_code == 303
         setup.practitioners.append(client)
     return setup

@@ -64,3 +64,19 @@ def created_id(response: httpx.Response, pattern: str) -> int:
 def invite_links(html: str) -> list[str]:
     """The personal links shown on a facilitator's exchange page."""
     return re.findall(r"<code>(https?://[^<]+/join/[A-Za-z0-9_-]+)</code>", html)
+
+
+def link_path(link: str) -> str:
+    """/join/<token> from a full personal link."""
+    return re.sub(r"^https?://[^/]+", "", link)
+
+
+def claim_link(http: httpx.Client, link: str) -> httpx.Response:
+    """Open a personal link and press Continue, as the practitioner does: the link is now this browser's.
+
+    Returns the answer to Continue (a 303 to the practitioner's page when the claim worked).
+    """
+    page = http.get(link_path(link))
+    assert page.status_code == 200, page.text
+    assert f'action="{link_path(link)}"' in page.text, "no Continue form on the link's page"
+    return http.post(link_path(link), data={"csrf_token": http.cookies.get(CSRF_COOKIE) or ""})

@@ -132,14 +132,17 @@ def test_the_content_security_policy_allows_no_inline_code() -> None:
     assert "unsafe" not in CONTENT_SECURITY_POLICY
 
 
-async def _through_middleware(cookie: str | None) -> tuple[dict[str, object], list[tuple[bytes, bytes]]]:
+async def _through_middleware(
+    cookie: str | None, path: str = "/", own: list[tuple[bytes, bytes]] | None = None
+) -> tuple[dict[str, object], list[tuple[bytes, bytes]]]:
     """Run one request through SecurityMiddleware; return the scope the app saw and the headers sent."""
     seen: dict[str, object] = {}
     sent: list[dict[str, object]] = []
 
     async def app(scope, receive, send) -> None:  # noqa: ANN001
         seen.update(scope)
-        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/html")]})
+        headers = [(b"content-type", b"text/html"), *(own or [])]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": b"ok"})
 
     async def receive() -> dict[str, object]:
@@ -149,7 +152,8 @@ async def _through_middleware(cookie: str | None) -> tuple[dict[str, object], li
         sent.append(message)
 
     headers = [(b"cookie", cookie.encode())] if cookie is not None else []
-    await SecurityMiddleware(app, secure_cookies=False)({"type": "http", "headers": headers}, receive, send)
+    scope = {"type": "http", "path": path, "headers": headers}
+    await SecurityMiddleware(app, secure_cookies=False)(scope, receive, send)
     return seen, list(sent[0]["headers"])  # type: ignore[arg-type]
 
 
@@ -172,6 +176,17 @@ async def test_security_middleware_hands_out_a_csrf_cookie_once() -> None:
         scope, headers = await _through_middleware(cookie)
         assert scope["state"]["csrf_token"] not in {"short", token}  # type: ignore[index]
         assert [v for k, v in headers if k == b"set-cookie"]
+
+
+async def test_security_middleware_keeps_dynamic_responses_out_of_caches() -> None:
+    for path in ("/", "/join/x", "/e/1", "/exchanges/1/transcript.md", "/staticky"):
+        _, headers = await _through_middleware(None, path)
+        assert (b"cache-control", b"no-store") in headers, path
+    _, headers = await _through_middleware(None, "/static/css/app.css")
+    assert b"cache-control" not in [k for k, _ in headers]
+    # A response that says how it may be cached keeps its own word.
+    _, headers = await _through_middleware(None, "/x", [(b"cache-control", b"private, max-age=60")])
+    assert [v for k, v in headers if k == b"cache-control"] == [b"private, max-age=60"]
 
 
 # --- staff accounts: throttling and sessions (service logic on an in-memory database) --------

@@ -32,19 +32,22 @@ const toast = new Toast(document.getElementById("live-toast"));
 const pageTitle = document.title;
 
 let view = null;
+let closed = false; // access ended: everything the page showed is gone
 let personal = null; // what only I see (personal frames)
 let drawnKey = null;
 let activityKey = null;
 const sending = new Set(); // command types sent and not yet answered
 
+async function checkAccess() {
+  const response = await fetch(`/e/${exchangeId}`, { redirect: "manual", credentials: "same-origin", cache: "no-store" });
+  if (response.type === "opaqueredirect" || [401, 403, 404].includes(response.status)) return "denied";
+  return "ok";
+}
+
 const conn = new LiveConnection({
   exchangeId,
   storageKey: `story-exchange:practitioner:${exchangeId}`,
-  checkAccess: async () => {
-    const response = await fetch(`/e/${exchangeId}`, { redirect: "manual", credentials: "same-origin" });
-    if (response.type === "opaqueredirect" || [401, 403, 404].includes(response.status)) return "denied";
-    return "ok";
-  },
+  checkAccess,
 });
 
 // --- commands ---------------------------------------------------------------------------------
@@ -206,7 +209,7 @@ function renderLive() {
 }
 
 function renderActivity() {
-  if (!activityRegion) return;
+  if (!activityRegion || closed) return;
   if (!view || view.status !== "live" || conn.status === "denied") {
     if (activityKey !== null) fill(activityRegion);
     activityKey = null;
@@ -226,6 +229,7 @@ function renderActivity() {
 }
 
 function render() {
+  if (closed) return;
   renderActivity();
   if (!view || conn.status === "denied") return;
   const status = view.status;
@@ -335,15 +339,68 @@ conn.onEvents((envelopes, { resumed }) => {
   if (!resumed) announce(envelopes, previous); // the view they lead to is already in place
 });
 conn.onStatus((status) => {
+  if (closed) return;
   indicator(status);
-  if (status === "denied") {
+  if (status === "denied") accessEnded();
+});
+
+// --- when access ends -----------------------------------------------------------------------------
+
+/** The server refused us: if the page agrees the link no longer opens it, forget the exchange here. */
+async function accessEnded() {
+  let answer = "denied";
+  try {
+    answer = await checkAccess();
+  } catch {
+    // No answer: the socket was refused on purpose, so err on the side of the practitioner's privacy.
+  }
+  if (answer === "ok") {
+    // Still let in (a refusal for another reason): say so, and keep the page.
     for (const el of document.querySelectorAll("[data-lobby-only]")) el.hidden = true;
     fill(region, h("article", { class: "panel live-denied", role: "alert" },
       h("h2", { class: "live-now__title", text: S.denied_title }),
-      h("p", { text: S.denied_text })));
+      h("p", { text: S.denied_next })));
     drawnKey = "denied";
+    return;
   }
-});
+  closePage();
+}
+
+/** Remove every piece of the exchange this page rendered and kept, leaving a plain message. */
+function closePage() {
+  if (closed) return;
+  closed = true;
+  conn.stop();
+  conn.view = null;
+  conn.personal = null;
+  conn.pending.clear();
+  view = null;
+  personal = null;
+  previous = null;
+  activities.setContext(null);
+  forgetStored();
+  for (const dialog of document.querySelectorAll("dialog")) dialog.remove();
+  const main = document.getElementById("main") || document.body;
+  main.replaceChildren(h("section", { class: "panel panel--narrow notice live-denied", role: "alert" },
+    h("h1", { text: S.denied_title }),
+    h("p", { text: S.denied_text }),
+    h("p", { text: S.denied_next })));
+  document.title = S.denied_title;
+}
+
+function forgetStored() {
+  try {
+    const suffix = `:${exchangeId}`;
+    const keys = [];
+    for (let i = 0; i < sessionStorage.length; i += 1) {
+      const key = sessionStorage.key(i);
+      if (key && key.startsWith("story-exchange:") && key.endsWith(suffix)) keys.push(key);
+    }
+    for (const key of keys) sessionStorage.removeItem(key);
+  } catch {
+    // Storage unavailable: nothing was kept there.
+  }
+}
 
 everySecond(tick);
 conn.start();
