@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from exchange.i18n import _
 from exchange.programmes.forms import FormErrors
-from exchange.prompts.models import ActivityKind, PhasePlan
+from exchange.prompts.models import ActivityKind, CardAnonymity, PhasePlan
 
 MAX_LINES = 12
 
@@ -65,7 +65,7 @@ def apply_form(plan: PhasePlan, form: Mapping[str, str]) -> dict[str, Any]:
             turn = _number(form[f"{prefix}turn_minutes"], f"{prefix}turn_minutes", errors)
             if turn is not None:
                 phase["turn_seconds"] = round(turn * 60)
-        for choice in ("on_expiry", "queue_order", "speaking_order"):
+        for choice in ("on_expiry", "queue_order", "speaking_order", "card_anonymity"):
             if f"{prefix}{choice}" in form:
                 phase[choice] = form[f"{prefix}{choice}"]
     if errors:
@@ -109,7 +109,7 @@ def add(data: dict[str, Any], *, kind: str, title: str) -> None:
 def validate(data: dict[str, Any]) -> PhasePlan:
     """The edited plan, or FormErrors keyed by the editor's field names."""
     try:
-        return PhasePlan.model_validate(data)
+        plan = PhasePlan.model_validate(data)
     except ValidationError as exc:
         errors: dict[str, str] = {}
         for error in exc.errors():
@@ -124,6 +124,16 @@ def validate(data: dict[str, Any]) -> PhasePlan:
                 key = str(loc[0]) if loc else "plan"
             errors.setdefault(key, _humanise(error))
         raise FormErrors(errors) from None
+    broken = {
+        f"p{i}_card_anonymity": _("The prompts promise anonymous cards: choose “Always anonymous”, or change the prompts.")
+        for i, phase in enumerate(plan.phases)
+        if phase.kind is ActivityKind.CARDS
+        and phase.card_anonymity is not CardAnonymity.ALWAYS
+        and any("anonym" in prompt.lower() for prompt in phase.prompts)
+    }
+    if broken:
+        raise FormErrors(broken)
+    return plan
 
 
 def _humanise(error: Mapping[str, Any]) -> str:

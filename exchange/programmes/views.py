@@ -28,7 +28,7 @@ from exchange.programmes.forms import (
 )
 from exchange.programmes.models import Exchange, ExchangeStatus, Participant
 from exchange.prompts.catalog import list_templates
-from exchange.prompts.models import ActivityKind, OnExpiry, QueueOrder, SpeakingOrder
+from exchange.prompts.models import ActivityKind, CardAnonymity, OnExpiry, QueueOrder, SpeakingOrder
 from exchange.settings import resolve_secret
 from exchange.templating import human_time, in_zone, render
 from exchange.transcripts.service import record_status
@@ -334,6 +334,7 @@ def _plan_page(request, exchange, data, *, errors=None, status_code=200, saved=F
         on_expiry=list(OnExpiry),
         queue_orders=list(QueueOrder),
         speaking_orders=list(SpeakingOrder),
+        card_anonymities=list(CardAnonymity),
     )
 
 

@@ -185,6 +185,8 @@ def plan_form(plan: PhasePlan) -> dict[str, str]:
             form[f"p{i}_speaking_order"] = phase.speaking_order.value
         else:
             form[f"p{i}_queue_order"] = phase.queue_order.value
+        if phase.card_fields:
+            form[f"p{i}_card_anonymity"] = phase.card_anonymity.value
     return form
 
 
@@ -215,6 +217,17 @@ def test_apply_form_changes_fields() -> None:
     assert plan.phases[0].on_expiry.value == "advance"
     assert plan.agreements == ("Listen.", "Be kind.")
     assert TEMPLATE.phases[1].minutes == 35  # the template itself is untouched
+
+
+def test_cards_anonymity_is_set_in_the_editor_and_must_keep_the_prompts_promise() -> None:
+    levers, solving = 2, 5  # story-exchange: cultural levers (named), problem solving (always anonymous)
+    plan = plan_editor.validate(plan_editor.apply_form(TEMPLATE, {**plan_form(TEMPLATE), f"p{levers}_card_anonymity": "optional"}))
+    assert plan.phases[levers].card_anonymity.value == "optional"
+    with pytest.raises(FormErrors) as caught:  # its prompt says "Cards are anonymous"
+        plan_editor.validate(plan_editor.apply_form(TEMPLATE, {**plan_form(TEMPLATE), f"p{solving}_card_anonymity": "named"}))
+    assert set(caught.value.errors) == {f"p{solving}_card_anonymity"} and "promise" in caught.value.errors[f"p{solving}_card_anonymity"]
+    with pytest.raises(FormErrors):
+        plan_editor.validate(plan_editor.apply_form(TEMPLATE, {**plan_form(TEMPLATE), f"p{levers}_card_anonymity": "sometimes"}))
 
 
 def test_apply_form_reports_numbers_that_are_not_numbers() -> None:
