@@ -492,7 +492,9 @@ function choiceCard(choice) {
 }
 
 function totalsList(round, { mine = [], live = false } = {}) {
-  const totals = round.totals || {};
+  // Fewer than three voters: totals would give each one's votes away, so nobody sees them.
+  if (!round.totals) return h("p", { class: "hint act-withheld", text: fmt(S().totals_withheld, { n: round.min_group || 3, count: round.voters }) });
+  const totals = round.totals;
   const most = Math.max(1, ...Object.values(totals));
   const ordered = [...round.stories].sort((a, b) => (totals[b.id] || 0) - (totals[a.id] || 0));
   return h("ol", { class: ["act-totals", live && "is-live"] }, ordered.map((s) => {
