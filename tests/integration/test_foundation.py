@@ -152,20 +152,6 @@ def db(server: ServerProcess) -> Iterator[Db]:
         store.engine.dispose()
 
 
-@pytest.fixture
-def clients(server: ServerProcess) -> Iterator[Any]:
-    """Make as many independent browsers as a test needs; all are closed afterwards."""
-    made: list[WebClient] = []
-
-    def make() -> WebClient:
-        client = WebClient(server.url)
-        made.append(client)
-        return client
-
-    yield make
-    for client in made:
-        client.close()
-
 
 def staff(server: ServerProcess, clients: Any, role: str, prefix: str | None = None) -> tuple[WebClient, str]:
     """A freshly seeded staff user, logged in in their own browser."""

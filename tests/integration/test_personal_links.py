@@ -68,20 +68,6 @@ def db(server: ServerProcess) -> Iterator[Db]:
         store.engine.dispose()
 
 
-@pytest.fixture
-def clients(server: ServerProcess) -> Iterator[Any]:
-    """As many independent browsers as a test needs; all closed afterwards."""
-    made: list[WebClient] = []
-
-    def make() -> WebClient:
-        client = WebClient(server.url)
-        made.append(client)
-        return client
-
-    yield make
-    for client in made:
-        client.close()
-
 
 @pytest.fixture
 def setup(server: ServerProcess) -> Iterator[Setup]:
