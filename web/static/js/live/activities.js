@@ -1239,7 +1239,7 @@ export function feedbackSummary(onlyIndex = null) {
                 }))
               : null,
             f.summary.hidden_comments
-              ? h("p", { class: "hint", text: fmt(S().hidden_comments_n, { n: f.summary.hidden_comments }) })
+              ? h("p", { class: "hint", text: fmt(f.summary.hidden_comments === 1 ? S().hidden_comments_one : S().hidden_comments_n, { n: f.summary.hidden_comments }) })
               : null,
           ]
         : h("p", { class: "hint", text: S().summary_later }))));
