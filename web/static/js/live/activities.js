@@ -204,7 +204,7 @@ function action(label, command, { key, cls = "btn--small", aria = null, confirm 
   }, h("span", { text: label }));
 }
 
-function toggleOpen(key, label, aria) {
+function toggleOpen(key, label, aria, closeLabel = null) {
   if (ctx.readonly) return null;
   const isOpen = open.has(key);
   return h("button", {
@@ -220,7 +220,7 @@ function toggleOpen(key, label, aria) {
         changed();
       },
     },
-  }, h("span", { text: isOpen ? S().cancel_edit : label }));
+  }, h("span", { text: isOpen ? closeLabel || S().cancel_edit : label }));
 }
 
 function section(cls, title, ...children) {
@@ -253,7 +253,7 @@ function hideControl(ref, text) {
   const key = `hide:${ref}`;
   const limits = ctx.view.limits;
   return h("div", { class: "act-hide" },
-    h("div", { class: "act-row" }, toggleOpen(key, S().hide, fmt(S().hide_named, { text: short(text) }))),
+    h("div", { class: "act-row" }, toggleOpen(key, S().hide, fmt(S().hide_named, { text: short(text) }), S().cancel)),
     open.has(key)
       ? form(key, {
           cls: "act-hide__form",
