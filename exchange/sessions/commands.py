@@ -18,6 +18,7 @@ from exchange.sessions.activities import notes_data
 from exchange.sessions.activities import selection_data
 from exchange.sessions.activities import record_data
 from exchange.sessions.activities import redaction_data
+from exchange.sessions.activities import moderation_data
 
 #: An id as the edge spells it: "staff:3", "p:17", "system".
 ActorId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
@@ -271,6 +272,8 @@ Command = Annotated[
         selection_data.CloseSelectionRound,
         selection_data.RecordSelection,
         redaction_data.RedactContribution,
+        moderation_data.HideItem,
+        moderation_data.UnhideItem,
     ],
     Field(discriminator="type"),
 ]

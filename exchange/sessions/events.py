@@ -22,6 +22,7 @@ from exchange.sessions.activities import notes_data
 from exchange.sessions.activities import selection_data
 from exchange.sessions.activities import record_data
 from exchange.sessions.activities import redaction_data
+from exchange.sessions.activities import moderation_data
 from exchange.sessions.commands import (
     MAX_ORDER_LENGTH,
     Actor,
@@ -248,6 +249,8 @@ Event = Annotated[
         selection_data.SelectionRoundClosed,
         selection_data.SelectionRecorded,
         redaction_data.ContributionRedacted,
+        moderation_data.ItemHidden,
+        moderation_data.ItemUnhidden,
     ],
     Field(discriminator="type"),
 ]

@@ -20,6 +20,7 @@ from exchange.sessions.activities import (
     draft,
     feedback,
     hands,
+    moderation,
     notes,
     phases,
     record,
@@ -51,7 +52,7 @@ __all__ = [
 
 _MODULES = (
     roster, phases, timers, turns, hands,
-    agreements, stories, cards, discussion, draft, feedback, notes, record, redaction, selection,
+    agreements, stories, cards, discussion, draft, feedback, notes, record, redaction, selection, moderation,
 )  # fmt: skip
 
 K = TypeVar("K")

@@ -191,6 +191,14 @@ def anonymous_when(flag: str, author: str, *, withheld: tuple[str, ...] = (), ex
     return Entry(SHOWN, everyone, everyone, everyone, export or everyone, people=(author,), author_field=author)
 
 
+def moderated(authors: str, *notes: str) -> Entry:
+    """Staff act on someone's item: its authors see it whole; staff see it without the authors (the
+    actor is staff, not the author: Anonymous would mislabel it); nobody else sees it; the record
+    applies it without the authors or the `notes` to them."""
+    staff = Shown(withheld=(authors,))
+    return Entry(SHOWN, HIDDEN, staff, staff, Applied(withheld=(authors, *notes)), author_field=authors)
+
+
 POLICY: Mapping[str, Entry] = MappingProxyType(
     {
         # Who is there, the plan, phases, timers, turns and the floor: the shape of the exchange.
@@ -263,6 +271,12 @@ POLICY: Mapping[str, Entry] = MappingProxyType(
             SHOWN,
             Applied(withheld=("reason", "by")),
         ),
+        # Moderation: the facilitator hides an item. Its authors alone learn it was theirs (and the
+        # reason), through their personal view; staff see what was hidden, never by whom; the other
+        # practitioners just see it go (a comment's ref is a hash of its text: theirs to guess at).
+        # The record applies it and never lists it.
+        "item_hidden": moderated("author_ids", "reason"),
+        "item_unhidden": moderated("author_ids"),
     }
 )
 

@@ -16,6 +16,7 @@ from exchange.sessions.activities.cards_data import CardsState
 from exchange.sessions.activities.discussion_data import DiscussionState
 from exchange.sessions.activities.draft_data import DraftState
 from exchange.sessions.activities.feedback_data import FeedbackState
+from exchange.sessions.activities.moderation_data import ModerationState
 from exchange.sessions.activities.notes_data import NotesState
 from exchange.sessions.activities.record_data import RecordState
 from exchange.sessions.activities.redaction_data import RedactionState
@@ -118,6 +119,7 @@ class SessionState:
     selection: SelectionState = field(default_factory=SelectionState)
     redactions: RedactionState = field(default_factory=RedactionState)
     record: RecordState = field(default_factory=RecordState)
+    moderation: ModerationState = field(default_factory=ModerationState)
     last_seq: int = 0
 
     @classmethod

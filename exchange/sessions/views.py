@@ -18,6 +18,7 @@ from exchange.sessions.activities import (
     draft,
     feedback,
     hands,
+    moderation,
     notes,
     record,
     selection,
@@ -29,6 +30,7 @@ from exchange.sessions.activities import (
     discussion_data,
     draft_data,
     feedback_data,
+    moderation_data,
     notes_data,
     selection_data,
     stories_data,
@@ -66,6 +68,7 @@ LIMITS: Mapping[str, int] = MappingProxyType(
         "selection_domain": selection_data.MAX_DOMAIN,
         "selection_reason": selection_data.MAX_REASON,
         "selection_dissent": selection_data.MAX_DISSENT,
+        "hide_reason": moderation_data.MAX_HIDE_REASON,
     }
 )
 
@@ -236,15 +239,15 @@ _COMMON = (
     # The progressive queue puts whoever has spoken least first: the floor reads airtime too.
     Section(_floor_part, (*_PHASE, "queue_order", "floor_holder", "floor_since", "hands", "roster")),
     Section(_fixed, ()),
-    Section(stories.view, ("stories", "record", NAMES)),
+    Section(stories.view, ("stories", "record", "moderation", NAMES)),
     Section(discussion.view, ("discussion", "record", NAMES)),
-    Section(draft.view, ("plan", "draft", NAMES)),
+    Section(draft.view, ("plan", "draft", "moderation", NAMES)),
 )
 
 #: What every practitioner may see; the same for all of them, so it is built once per event.
 PARTICIPANT_SECTIONS = (
     *_COMMON,
-    Section(cards.participant, ("plan", "cards", "record", NAMES)),
+    Section(cards.participant, ("plan", "cards", "record", "moderation", NAMES)),
     Section(selection.participant, ("selection", "stories", NAMES)),
     Section(_roster, (NAMES,)),
 )
@@ -255,9 +258,11 @@ FACILITATOR_SECTIONS = (
     Section(_plan_phases, ("plan", "phases")),
     Section(_roster_with_airtime, ("roster",)),
     Section(agreements.facilitator, ("agreements", NAMES)),
-    Section(cards.facilitator, ("plan", "cards", "record", NAMES)),
+    Section(cards.facilitator, ("plan", "cards", "record", "moderation", NAMES)),
     Section(selection.facilitator, ("selection", "stories", NAMES)),
-    Section(feedback.facilitator, ("plan", "feedback", "status", "phase_index")),
+    Section(feedback.facilitator, ("plan", "feedback", "status", "phase_index", "moderation")),
+    # What is hidden, for the Undo: reads what each item is now (never who wrote it).
+    Section(moderation.facilitator, ("moderation", "plan", "status", "phase_index", "cards", "stories", "draft", "feedback")),
     Section(notes.facilitator, ("notes", NAMES)),
 )
 
@@ -373,7 +378,8 @@ def projections() -> dict[Role, Projection]:
 
 
 def personal_view(state: SessionState, participant_id: str) -> JSON:
-    """What only this practitioner sees: their notes, their anonymous cards, votes, feedback, marks."""
+    """What only this practitioner sees: their notes, their anonymous cards, votes, feedback, marks,
+    and which of their items the facilitator hid."""
     return {
         "participant_id": participant_id,
         "seq": state.last_seq,
@@ -383,11 +389,13 @@ def personal_view(state: SessionState, participant_id: str) -> JSON:
         **feedback.personal(state, participant_id),
         **selection.personal(state, participant_id),
         **record.personal(state, participant_id),
+        **moderation.personal(state, participant_id),
     }
 
 
 _SUBJECTS = (
     agreements.subjects, stories.subjects, cards.subjects, feedback.subjects, selection.subjects, record.subjects,
+    moderation.subjects,
 )  # fmt: skip
 
 

@@ -7,7 +7,8 @@ reason, who voted for what or one person's feedback answers (votes and answers c
 pseudonyms, for totals only). On top of that the record's own rules hold here, once, for every
 format: a person is their name, their initials, or a stable "Participant N" (N = the order they
 joined in), staff are "Facilitator"; withdrawn and off-the-record contributions (and the reflections
-on such stories) and contributions a lead redacted are left out; summaries of anonymous answers are
+on such stories), contributions a lead redacted and whatever the facilitator hid (cards, reflections,
+recalls, a draft section's text, closing comments) are left out; summaries of anonymous answers are
 shown from MIN_GROUP people up.
 """
 
@@ -28,6 +29,7 @@ from exchange.sessions.activities import (
 )
 from exchange.sessions.activities.base import MIN_GROUP
 from exchange.sessions.activities.feedback import answers_of, rating_question, summarise
+from exchange.sessions.activities.moderation_data import HiddenKind, kind_of
 from exchange.sessions.commands import Actor
 from exchange.sessions.events import EventEnvelope
 from exchange.sessions.machine import apply
@@ -179,7 +181,12 @@ def excluded_ids(state: SessionState) -> frozenset[str]:
     out |= {c.id for c in state.cards.cards if c.withdrawn}
     out |= {a.id for a in state.discussion.actions if a.removed}
     out |= {p.id for p in state.discussion.points if p.removed}
+    out |= {h.ref for h in state.moderation.hidden if kind_of(h.ref) in _HIDDEN_ITEMS}
     return frozenset(out)
+
+
+#: What the facilitator may hide that has an item id (a section's text and comments are hidden in place).
+_HIDDEN_ITEMS = frozenset({HiddenKind.CARD, HiddenKind.REFLECTION, HiddenKind.RECALL})
 
 
 def fold_for_export(
@@ -410,14 +417,14 @@ def _card_groups(state, index, phase, out, who, add, times) -> tuple[tuple[m.Car
 
 
 def _feedback(state: SessionState, index: int) -> m.FeedbackSummary:
-    summary = summarise(answers_of(state, index))
+    summary = summarise(answers_of(state, index), state.moderation.refs)
     ratings = tuple(
         m.RatingSummary(question=rating_question(r.key), count=r.count, average=r.average, distribution=r.distribution)
         for r in summary.ratings
     )
     return m.FeedbackSummary(
         responses=summary.responses, comments=summary.comments, ratings=ratings, withheld=summary.withheld,
-        texts=summary.texts,
+        texts=summary.texts, hidden_comments=summary.hidden_comments,
     )  # fmt: skip
 
 
@@ -448,6 +455,9 @@ def _draft(state: SessionState, index: int, out: frozenset[str], who) -> tuple[m
     sections = []
     for i, title in enumerate(state.plan.phases[index].sections):
         current = written.get(i)
+        if current is not None and state.moderation.section_hidden(index, i, current.version):
+            sections.append(m.DraftSection(title=title, text="", hidden=True))
+            continue
         citations, withheld = _citations(state, current.citations if current else (), out, who)
         sections.append(
             m.DraftSection(

@@ -2,7 +2,7 @@
 
 The events are those the privacy policy lets an export list (`privacy.exported`: never private
 notes, votes, feedback answers, off-the-record marks or redactions; anonymous authors and staff
-names withheld), less every event about a withdrawn, off-the-record or redacted contribution;
+names withheld), less every event about a withdrawn, off-the-record, redacted or hidden contribution;
 participants appear under an opaque id ("participant-3") and the name their consent allows, staff
 as "staff". The kept events are renumbered from seq 1, so the state machine can load them again.
 """
@@ -46,11 +46,14 @@ def _ref(shown: Mapping[str, Shown], pid: object) -> object:
 def public_events(listed: Iterable[JSON], folded: Folded, shown: Mapping[str, Shown]) -> list[JSON]:
     """The events an export may list, about contributions still in the record, renumbered from 1."""
     out = excluded_ids(folded.state)
+    moderation = folded.state.moderation
     kept: list[JSON] = []
     for data in listed:
         body: JSON = dict(data["event"])
         if any(body.get(key) in out for key in ITEM_KEYS):
             continue
+        if body["type"] == "section_edited" and moderation.section_hidden(body["phase_index"], body["section"], body["version"]):
+            continue  # a draft text the facilitator hid
         for key in privacy.entry(body["type"]).people:
             value = body.get(key)
             body[key] = [_ref(shown, pid) for pid in value] if isinstance(value, list) else _ref(shown, value)

@@ -132,13 +132,19 @@ def render(transcript: Transcript) -> str:
             state = _("final") if phase.draft_final else _("not final")
             out += ["### " + _("Draft ({state})").format(state=state), ""]
             for section in phase.draft:
-                out += [f"#### {escape(section.title)}", "", escape(section.text) if section.text else "*" + _("(empty)") + "*", ""]
+                if section.hidden:
+                    body = "*" + _("(hidden by the facilitator)") + "*"
+                else:
+                    body = escape(section.text) if section.text else "*" + _("(empty)") + "*"
+                out += [f"#### {escape(section.title)}", "", body, ""]
                 out += _rests_on(section)
         if phase.feedback is not None:
             fb = phase.feedback
             counts = _("{responses} response(s), {comments} written comment(s).").format(
                 responses=fb.responses, comments=fb.comments
             )
+            if fb.hidden_comments:
+                counts += " " + _("{count} comment(s) hidden by the facilitator.").format(count=fb.hidden_comments)
             out += ["### " + _("Feedback summary"), "", counts]
             if fb.withheld:
                 out.append(_("Ratings and comments are not shown for fewer than three responses."))
@@ -190,6 +196,8 @@ def render_own(meta: ExchangeMeta, own: OwnRecord) -> str:
         where = labels[item.standing]
         if item.anonymous and item.standing is Standing.IN_RECORD:
             where = _("in the record, anonymously")
+        if item.standing is Standing.HIDDEN and item.reason:
+            where += "; " + _("reason given: {reason}").format(reason=escape(item.reason))
         kind = _(CONTRIBUTION_LABELS.get(item.kind, item.kind))
         out.append(f"- **{escape(item.phase_title)}**, {kind}, {clock(item.at, tz)} ({where}): {escape(item.text)}")
     out.append("")

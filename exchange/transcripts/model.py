@@ -150,6 +150,8 @@ class DraftSection(_Model):
     citations: tuple[Citation, ...] = ()
     #: Cited contributions no longer in the record (withdrawn, off the record, redacted).
     withheld_citations: int = 0
+    #: The facilitator hid the section's text (its `text` is empty).
+    hidden: bool = False
 
 
 class RatingSummary(_Model):
@@ -168,6 +170,8 @@ class FeedbackSummary(_Model):
     ratings: tuple[RatingSummary, ...]
     withheld: bool
     texts: tuple[str, ...] = ()
+    #: Written comments the facilitator hid: counted in `comments`, left out of `texts`.
+    hidden_comments: int = 0
 
 
 class PhaseSection(_Model):

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from exchange.sessions.activities.moderation_data import section_ref
 from exchange.sessions.state import SessionState
 from exchange.transcripts.build import Folded, people
 from exchange.transcripts.model import RosterEntry
@@ -24,6 +25,7 @@ class Standing(StrEnum):
     OFF_RECORD = "off_record"  # their own choice; they can bring it back
     WITHDRAWN = "withdrawn"  # a story they took back, or a card they withdrew
     REMOVED = "removed"  # taken off by the facilitator (an action or a point) or redacted by the programme
+    HIDDEN = "hidden"  # hidden by the facilitator (moderation); shown again if they undo it
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +39,7 @@ class OwnItem:
     anonymous: bool = False  # an anonymous card: in the record, but never with their name
     can_toggle: bool = False  # they may move it off the record or back on
     can_withdraw: bool = False  # a standing story they may withdraw
+    reason: str = ""  # why the facilitator hid it, if they said
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +61,7 @@ def own_record(folded: Folded, participant_id: str, roster: Mapping[str, RosterE
     state = folded.state
     redacted = {r.item_id for r in state.redactions.redactions}
     off = state.record.off_record
+    hidden = {item.ref: item.reason for item in state.moderation.hidden}
     times = folded.times
 
     def standing(item_id: str, *, gone: bool = False, removed: bool = False) -> Standing:
@@ -65,6 +69,8 @@ def own_record(folded: Folded, participant_id: str, roster: Mapping[str, RosterE
             return Standing.WITHDRAWN
         if removed or item_id in redacted:
             return Standing.REMOVED
+        if item_id in hidden:
+            return Standing.HIDDEN
         return Standing.OFF_RECORD if item_id in off else Standing.IN_RECORD
 
     def toggles(s: Standing) -> bool:
@@ -87,12 +93,14 @@ def own_record(folded: Folded, participant_id: str, roster: Mapping[str, RosterE
         on = stories.get(reflection.story_id)
         s = standing(reflection.id, removed=on is not None and on.withdrawn)
         phase = _phase_title(state, on.phase_index if on else None)
-        items.append(OwnItem(reflection.id, "reflection", phase, reflection.text, times.get(reflection.id), s, can_toggle=toggles(s)))
+        items.append(OwnItem(reflection.id, "reflection", phase, reflection.text, times.get(reflection.id), s,
+                             can_toggle=toggles(s), reason=hidden.get(reflection.id, "")))  # fmt: skip
     for recall in state.stories.recalls:
         if recall.author_id != participant_id:
             continue
         s = standing(recall.id)
-        items.append(OwnItem(recall.id, "recall", _phase_title(state, recall.phase_index), recall.text, times.get(recall.id), s, can_toggle=toggles(s)))
+        items.append(OwnItem(recall.id, "recall", _phase_title(state, recall.phase_index), recall.text, times.get(recall.id), s,
+                             can_toggle=toggles(s), reason=hidden.get(recall.id, "")))  # fmt: skip
     for card in state.cards.cards:
         if card.author_id != participant_id:
             continue
@@ -100,7 +108,7 @@ def own_record(folded: Folded, participant_id: str, roster: Mapping[str, RosterE
         text = " / ".join(value for _key, value in card.fields if value)
         items.append(
             OwnItem(card.id, "card", _phase_title(state, card.phase_index), text, times.get(card.id), s,
-                    anonymous=card.anonymous, can_toggle=toggles(s))
+                    anonymous=card.anonymous, can_toggle=toggles(s), reason=hidden.get(card.id, ""))
         )  # fmt: skip
     for action in state.discussion.actions:
         if action.author_id != participant_id:
@@ -118,8 +126,11 @@ def own_record(folded: Folded, participant_id: str, roster: Mapping[str, RosterE
             continue
         assert state.plan is not None
         title = state.plan.phases[section.phase_index].sections[section.index]
-        key = f"section-{section.phase_index}-{section.index}"
-        items.append(OwnItem(key, "draft_section", _phase_title(state, section.phase_index), f"{title}: {section.text}", times.get(key), Standing.IN_RECORD))
+        key = section_ref(section.phase_index, section.index)
+        s = Standing.HIDDEN if state.moderation.section_hidden(section.phase_index, section.index, section.version) else Standing.IN_RECORD
+        reason = hidden.get(key, "") if s is Standing.HIDDEN else ""
+        items.append(OwnItem(key, "draft_section", _phase_title(state, section.phase_index), f"{title}: {section.text}", times.get(key), s,
+                             reason=reason))  # fmt: skip
     items.sort(key=lambda item: (item.at is None, item.at or datetime.min))
     shown = people(state, roster).get(participant_id)
     member = state.member(participant_id)

@@ -38,6 +38,7 @@ def standing_labels() -> dict[str, str]:
         "off_record": _("off the record"),
         "withdrawn": _("withdrawn"),
         "removed": _("removed from the record"),
+        "hidden": _("hidden by the facilitator"),
     }
 
 

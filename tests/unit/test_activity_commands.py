@@ -342,9 +342,10 @@ def test_every_activity_command_has_a_case() -> None:
     activity = {t for t in every if t not in {cls.model_fields["type"].default for cls in vars(c).values()
                                               if isinstance(cls, type) and cls.__module__ == c.__name__
                                               and "type" in getattr(cls, "model_fields", {})}}  # fmt: skip
+    from tests.unit.test_activity_moderation import CASES as MODERATION_CASES
     from tests.unit.test_activity_selection import CASES as SELECTION_CASES
 
-    covered = {type(case[3]).model_fields["type"].default for case in (*CASES, *SELECTION_CASES)}
+    covered = {type(case[3]).model_fields["type"].default for case in (*CASES, *SELECTION_CASES, *MODERATION_CASES)}
     assert activity - {"redact_contribution"} <= covered <= activity  # redaction may be tested on its own
 
 

@@ -16,6 +16,7 @@ from exchange.sessions.activities import cards_data as cd
 from exchange.sessions.activities import discussion_data as dd
 from exchange.sessions.activities import draft_data as dr
 from exchange.sessions.activities import feedback_data as fb
+from exchange.sessions.activities import moderation_data as md
 from exchange.sessions.activities import notes_data as nt
 from exchange.sessions.activities import record_data as rd
 from exchange.sessions.activities import stories_data as sd
@@ -50,6 +51,10 @@ steering = st.one_of(
     st.builds(nt.AddNote, text=words),
     st.builds(nt.ParkPoint, text=words),
     st.builds(dd.CompleteAction, action_id=st.just("action-1")),
+    st.builds(md.HideItem, ref=st.one_of(card_ids, st.just("reflection-1"), st.just("recall-1"),
+                                         st.integers(0, 2).map(lambda n: md.section_ref(DRAFT, n)),
+                                         words.map(lambda w: md.comment_ref(CLOSING, w.strip()))), reason=words),
+    st.builds(md.UnhideItem, ref=st.one_of(card_ids, st.just("reflection-1"), st.just(md.section_ref(DRAFT, 0)))),
 )
 contributing = st.one_of(
     st.just(ag.AcceptAgreements()),
@@ -119,6 +124,8 @@ anonymous_moves = st.one_of(
     st.tuples(st.just(CHE), st.builds(cd.CastVote, card_id=card_ids)),
     st.tuples(st.just(FACILITATOR), st.sampled_from([cd.OpenVoting(), cd.RevealVotes(), cd.CreateCluster(name="All")])),
     st.tuples(st.just(FACILITATOR), st.builds(cd.MoveCard, card_id=card_ids, cluster_id=st.just("cluster-1"))),
+    st.tuples(st.just(FACILITATOR), st.builds(md.HideItem, ref=card_ids, reason=words)),
+    st.tuples(st.just(FACILITATOR), st.builds(md.UnhideItem, ref=card_ids)),
 )
 
 
@@ -129,7 +136,8 @@ def _shown(session: Session) -> list[Any]:
 
 def _card_parts(session: Session) -> str:
     """What is shown about cards: the cards sections and every card event, for every role."""
-    card_events = {"card_added", "card_edited", "card_withdrawn", "card_moved", "vote_cast", "vote_retracted"}
+    card_events = {"card_added", "card_edited", "card_withdrawn", "card_moved", "vote_cast", "vote_retracted",
+                   "item_hidden", "item_unhidden"}  # fmt: skip
     shown = [
         visible_event(envelope, audience)
         for envelope in session.log
@@ -137,7 +145,8 @@ def _card_parts(session: Session) -> str:
         for audience in LIVE_AUDIENCES
     ]
     views = [facilitator_view(session.state), participant_view(session.state)]
-    return json.dumps([shown, [{"cards": v["cards"], "clusters": v["clusters"]} for v in views]])
+    hidden = facilitator_view(session.state)["hidden"]
+    return json.dumps([shown, [{"cards": v["cards"], "clusters": v["clusters"]} for v in views], hidden])
 
 
 @settings(max_examples=60, deadline=None)

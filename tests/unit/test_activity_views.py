@@ -129,7 +129,7 @@ def test_draft_view_shows_current_text_for_merging() -> None:
     section = participant_view(session.state)["drafts"][0]["sections"][2]
     assert section == {
         "index": 2, "title": "The ask", "text": "Fund us.", "version": 1, "citations": [],
-        "last_editor": {"id": AMA.id, "name": "Ama"},
+        "last_editor": {"id": AMA.id, "name": "Ama"}, "hidden": False,
     }  # fmt: skip
 
 

@@ -3,7 +3,8 @@
 Noninterference: whatever the script, if the people behind every anonymous action (anonymous cards
 and everything done to them, dots, closing feedback, selection votes, private listening notes) are
 swapped among themselves, no facilitator, lead or practitioner frame and no export changes by one
-byte. And if the text of a private thing changes (a listening note, the facilitator's notes and
+byte, however the facilitator hides and shows again cards (anonymous ones too), reflections, recalls,
+draft texts and closing comments. And if the text of a private thing changes (a listening note, the facilitator's notes and
 parking lot, a redaction's reason), nothing its audience may not see changes either. On top, direct
 checks: nothing anonymous travels next to its author's id or name; no summary of fewer than three
 people is shown anywhere; no staff member's name is in any export.
@@ -31,6 +32,7 @@ from exchange.sessions.activities import cards_data as cd
 from exchange.sessions.activities import discussion_data as dd
 from exchange.sessions.activities import draft_data as dr
 from exchange.sessions.activities import feedback_data as fb
+from exchange.sessions.activities import moderation_data as md
 from exchange.sessions.activities import notes_data as nt
 from exchange.sessions.activities import record_data as rc
 from exchange.sessions.activities import redaction_data as rd
@@ -138,6 +140,19 @@ cards = small.map(lambda n: f"card-{n}")
 stories_ = st.integers(1, 4).map(lambda n: f"story-{n}")
 items = st.one_of(cards, stories_, st.integers(1, 4).map(lambda n: f"reflection-{n}"), st.integers(1, 3).map(lambda n: f"action-{n}"))
 person = st.integers(0, len(PEOPLE) - 1)
+#: What the facilitator may hide: items by id, the draft's sections, closing comments by their text
+#: (the few first of each more often, so that hiding and showing again meet).
+few_cards = st.integers(1, 3).map(lambda n: f"card-{n}")
+said = st.one_of(st.integers(1, 2).map(lambda n: f"reflection-{n}"), st.integers(1, 2).map(lambda n: f"recall-{n}"))
+sections = st.integers(0, 1).map(lambda n: md.section_ref(DRAFT, n))
+comments = st.integers(0, 2).map(lambda n: md.comment_ref(CLOSING, f"closing {n}"))
+hideable = st.one_of(
+    cards,
+    st.integers(1, 4).map(lambda n: f"reflection-{n}"),
+    st.integers(1, 3).map(lambda n: f"recall-{n}"),
+    st.integers(0, 1).map(lambda n: md.section_ref(DRAFT, n)),
+    st.one_of(words, st.integers(0, 2).map(lambda n: f"closing {n}")).map(lambda text: md.comment_ref(CLOSING, text)),
+)
 
 
 @dataclass(frozen=True)
@@ -176,6 +191,8 @@ anywhere = st.one_of(
        st.builds(nt.ParkPoint, text=words.map(lambda w: f"{STAFF_NOTE} {w}"))),
     by(st.just(Staff(LEAD)), st.builds(rd.RedactContribution, item_id=items, reason=words.map(lambda w: f"{REASON} {w}"))),
     by(named_person, st.builds(dd.AddAction, what=words, who=words), st.just(c.RaiseHand())),
+    by(facilitator, st.builds(md.HideItem, ref=hideable, reason=st.just("") | words), st.builds(md.UnhideItem, ref=hideable),
+       st.builds(md.UnhideItem, ref=few_cards | comments)),
     own,
     st.tuples(st.integers(5, 400).map(Wait), st.just(None)),
 )  # fmt: skip
@@ -188,6 +205,7 @@ IN_PHASE: dict[int, st.SearchStrategy[tuple[Any, Any]]] = {
         by(named_person, st.builds(sd.Reflect, story_id=stories_, kind=st.sampled_from(list(sd.ReflectionKind)), text=words),
            st.builds(sd.AddRecall, text=words)),
         by(secret_person, st.builds(sd.WriteListeningNote, text=words.map(lambda w: f"{LISTENING} {w}"))),
+        by(facilitator, st.builds(md.HideItem, ref=said, reason=st.just("") | words), st.builds(md.UnhideItem, ref=said)),
     ),
     CHOSEN: st.one_of(
         by(named_person, st.builds(cd.AddCard, fields=words.map(lambda w: {"what": f"named {w}"}), anonymous=st.just(False))),
@@ -198,6 +216,7 @@ IN_PHASE: dict[int, st.SearchStrategy[tuple[Any, Any]]] = {
         by(secret_person, st.builds(cd.CastVote, card_id=cards), st.builds(cd.RetractVote, card_id=cards)),
         by(secret_person, st.builds(cd.CastVote, card_id=st.integers(1, 3).map(lambda n: f"card-{n}"))),
         by(secret_person, st.builds(cd.CastVote, card_id=st.integers(1, 3).map(lambda n: f"card-{n}"))),
+        by(facilitator, st.builds(md.HideItem, ref=few_cards, reason=st.just("") | words), st.builds(md.UnhideItem, ref=few_cards)),
     ),
     DISCUSS: st.one_of(
         by(facilitator, st.builds(dd.NotePoint, text=words, participant_id=st.none() | person.map(lambda i: PEOPLE[i].id))),
@@ -213,6 +232,7 @@ IN_PHASE: dict[int, st.SearchStrategy[tuple[Any, Any]]] = {
         by(named_person, st.builds(dr.EditSection, section=st.integers(0, 1), base_version=st.integers(0, 2), text=words,
                                    citations=st.lists(st.one_of(cards, stories_), max_size=2).map(tuple))),
         by(facilitator, st.just(dr.SetDraftFinal())),
+        by(facilitator, st.builds(md.HideItem, ref=sections, reason=st.just("") | words), st.builds(md.UnhideItem, ref=sections)),
     ),
     CLOSING: by(secret_person, st.builds(fb.SubmitFeedback, text=words | st.just(""),
                                          ratings=st.dictionaries(st.sampled_from(list(fb.Rating)), st.integers(1, 5), max_size=3))),
@@ -221,7 +241,9 @@ IN_PHASE[ALWAYS] = IN_PHASE[CHOSEN]
 #: How a visit to a phase may begin, so that what the phase is for can happen in it.
 PREAMBLE: dict[int, list[tuple[Any, Any]]] = {
     STORIES: [(Staff(FACILITATOR), c.NextTurn()), (Speaker(), sd.ShareStory(title="A story", summary="It changed.")),
-              (Staff(FACILITATOR), c.NextTurn()), (Speaker(), sd.ShareStory(title="Another", summary=""))],
+              (Staff(FACILITATOR), c.NextTurn()), (Speaker(), sd.ShareStory(title="Another", summary="")),
+              (Person(2), sd.Reflect(story_id="story-1", kind=sd.ReflectionKind.HEARD, text="heard")),
+              (Person(3), sd.AddRecall(text="recalled", story_id="story-2"))],
     CHOSEN: [(Person(0), cd.AddCard(fields={"what": "named first"}, anonymous=False)),
              (Person(1, secret=True), cd.AddCard(fields={"what": "anon-first"})), (Staff(FACILITATOR), cd.OpenVoting()),
              *((Person(i, secret=True), cd.CastVote(card_id=f"card-{1 + i % 2}")) for i in range(3))],
@@ -231,6 +253,14 @@ PREAMBLE: dict[int, list[tuple[Any, Any]]] = {
               for i in range(3)],
 }  # fmt: skip
 PREAMBLE[ALWAYS] = PREAMBLE[CHOSEN]
+PREAMBLE[DRAFT] = [(Person(0), dr.EditSection(section=0, base_version=0, text="A first draft"))]
+#: What the facilitator may hide right after a preamble (an anonymous card among them).
+HIDES_AFTER: dict[int, list[str]] = {
+    STORIES: ["reflection-1", "recall-1"],
+    CHOSEN: ["card-2", "card-1"],
+    ALWAYS: ["card-2"],
+    DRAFT: [md.section_ref(DRAFT, 0)],
+}
 
 
 @st.composite
@@ -243,10 +273,20 @@ def scripts(draw: st.DrawFn) -> list[tuple[Any, Any]]:
         script.append((Staff(FACILITATOR), c.GotoPhase(index=index)))
         if draw(st.integers(0, 3)):
             script += PREAMBLE.get(index, [])
+            for ref in draw(st.lists(st.sampled_from(HIDES_AFTER.get(index, ["card-1"])), unique=True)):
+                script.append((Staff(FACILITATOR), md.HideItem(ref=ref, reason=draw(st.just("") | words))))
         script += draw(st.lists(st.one_of(IN_PHASE[index], IN_PHASE[index], IN_PHASE[index], anywhere), min_size=3, max_size=14))
     if draw(st.booleans()):
         script.append((Staff(FACILITATOR), c.EndExchange()))
+        # Closing comments can be hidden once the summary shows them (after the end, three answers up).
+        script += [(Staff(FACILITATOR), md.HideItem(ref=ref)) for ref in draw(st.lists(comments, unique=True, max_size=2))]
         script += draw(st.lists(st.one_of(own, anywhere), max_size=6))
+    # Some hides are undone a little later, whatever happened in between.
+    for index in reversed(range(len(script))):
+        command = script[index][1]
+        if isinstance(command, md.HideItem) and draw(st.booleans()):
+            later = draw(st.integers(index + 1, len(script)))
+            script.insert(later, (Staff(FACILITATOR), md.UnhideItem(ref=command.ref)))
     return script
 
 
@@ -383,7 +423,8 @@ def _direct_checks(run: Run) -> None:
                 body = event["event"]
                 assert body["type"] not in {"vote_cast", "vote_retracted", "feedback_submitted", "listening_note_written",
                                             "selection_vote_cast", "selection_vote_retracted"}, body  # fmt: skip
-                card = body.get("card_id") or body.get("item_id")
+                assert "author_ids" not in body, (audience, body)  # a hide names its authors to them alone
+                card = body.get("card_id") or body.get("item_id") or body.get("ref")
                 if card in anonymous:
                     text = json.dumps(event)
                     assert anonymous[card] not in text and names[anonymous[card]] not in text, (audience, event)

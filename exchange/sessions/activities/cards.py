@@ -120,8 +120,9 @@ def _own_card(state: SessionState, card_id: str, actor: Actor) -> Card | Rejecte
 
 
 def _phase_card(state: SessionState, card_id: str) -> Card | Rejected:
+    """A standing card of the running phase that everyone can see (not hidden by the facilitator)."""
     card = find(state, card_id)
-    if card is None or card.phase_index != state.phase_index or card.withdrawn:
+    if card is None or card.phase_index != state.phase_index or card.withdrawn or card.id in state.moderation.refs:
         return Rejected("unknown_card", _("There is no such card in this phase."))
     return card
 
@@ -435,9 +436,12 @@ def _project(state: SessionState, *, staff: bool) -> JSON:
     totals = _totals(state)
     cards = state.cards
     shown = {index for index in voters(state) if totals_shown(state, index, staff=staff)}
+    hidden = state.moderation.refs
     return {
         "cards": [
-            _card_json(state, card, totals if card.phase_index in shown else None) for card in live_cards(state)
+            _card_json(state, card, totals if card.phase_index in shown else None)
+            for card in live_cards(state)
+            if card.id not in hidden
         ],
         "clusters": [{"id": c.id, "phase_index": c.phase_index, "name": c.name} for c in cards.clusters],
         "voting_open": sorted(cards.voting_open),
@@ -448,13 +452,13 @@ def _project(state: SessionState, *, staff: bool) -> JSON:
 
 
 def facilitator(state: SessionState) -> JSON:
-    """Every standing card (anonymous ones without author) with vote totals once enough people voted,
+    """Every standing card not hidden (anonymous ones without author) with vote totals once enough people voted,
     and the clusters."""
     return _project(state, staff=True)
 
 
 def participant(state: SessionState) -> JSON:
-    """Every standing card (anonymous ones without author); totals only of revealed phases in which
+    """Every standing card not hidden (anonymous ones without author); totals only of revealed phases in which
     enough people voted."""
     return _project(state, staff=False)
 

@@ -44,7 +44,8 @@ def section(state: SessionState, phase_index: int, index: int) -> Section:
 
 
 def _citable(state: SessionState) -> set[str]:
-    return {s.id for s in stories.live_stories(state)} | {c.id for c in cards.live_cards(state)}
+    hidden = state.moderation.refs
+    return {s.id for s in stories.live_stories(state)} | {c.id for c in cards.live_cards(state) if c.id not in hidden}
 
 
 def edit_section(state: SessionState, command: EditSection, actor: Actor, now: datetime) -> Decision:
@@ -132,7 +133,8 @@ APPLIERS: dict[type, Applier] = {
 
 
 def view(state: SessionState) -> JSON:
-    """Every draft phase's sections (the same for everyone): text, version, citations, last editor."""
+    """Every draft phase's sections (the same for everyone): text, version, citations, last editor;
+    a text the facilitator hid is left out (`hidden`), its version kept so the group can write anew."""
     drafts: list[JSON] = []
     plan = state.plan
     for index, phase in enumerate(plan.phases if plan else ()):
@@ -142,14 +144,16 @@ def view(state: SessionState) -> JSON:
         for number, title in enumerate(phase.sections):
             current = section(state, index, number)
             editor = current.editor_id
+            hidden = state.moderation.section_hidden(index, number, current.version)
             sections.append(
                 {
                     "index": number,
                     "title": title,
-                    "text": current.text,
+                    "text": "" if hidden else current.text,
                     "version": current.version,
-                    "citations": list(current.citations),
+                    "citations": [] if hidden else list(current.citations),
                     "last_editor": None if editor is None else {"id": editor, "name": state.name_of(editor)},
+                    "hidden": hidden,
                 }
             )
         drafts.append({"phase_index": index, "final": index in state.draft.final, "sections": sections})

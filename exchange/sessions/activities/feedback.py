@@ -5,7 +5,8 @@ many have answered while the phase runs, and a summary (counts, averages, texts 
 alphabetically, never by time or author) once the phase has ended, so a summary that changes the
 moment someone submits can't tell the facilitator who wrote what. Below MIN_GROUP answers the
 summary holds counts only (live and in every export: `summarise` is the one rule); the same goes
-for each rating below MIN_GROUP scores.
+for each rating below MIN_GROUP scores. A comment the facilitator hid (moderation.py) is left out of
+the texts, and counted as hidden.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from exchange.sessions.activities.feedback_data import (
     Rating,
     SubmitFeedback,
 )
+from exchange.sessions.activities.moderation_data import comment_ref
 from exchange.sessions.commands import Actor, Role
 from exchange.sessions.state import SessionState, Status, evolve
 
@@ -117,10 +119,12 @@ class Summary:
     ratings: tuple[RatingSummary, ...]
     texts: tuple[str, ...]  # sorted, so their order says nothing of who or when; () below MIN_GROUP
     withheld: bool  # fewer than MIN_GROUP answered: counts only
+    hidden_comments: int = 0  # comments the facilitator hid (left out of `texts`); 0 below MIN_GROUP
 
 
-def summarise(answers: list[Answer]) -> Summary:
-    """The summary of a phase's answers, as the live view and every export show it."""
+def summarise(answers: list[Answer], hidden: frozenset[str] = frozenset()) -> Summary:
+    """The summary of a phase's answers, as the live view and every export show it; `hidden`: the
+    refs of comments the facilitator hid (moderation_data.comment_ref)."""
     withheld = len(answers) < MIN_GROUP
     ratings = []
     for key in Rating:
@@ -134,17 +138,28 @@ def summarise(answers: list[Answer]) -> Summary:
                 distribution={str(n): scores.count(n) for n in range(MIN_RATING, MAX_RATING + 1)} if enough else None,
             )
         )
-    texts = () if withheld else tuple(sorted(a.text for a in answers if a.text))
-    comments = sum(1 for a in answers if a.text)
-    return Summary(responses=len(answers), comments=comments, ratings=tuple(ratings), texts=texts, withheld=withheld)
+    written = [a for a in answers if a.text]
+    shown = [a.text for a in written if comment_ref(a.phase_index, a.text) not in hidden]
+    texts = () if withheld else tuple(sorted(shown))
+    hidden_comments = 0 if withheld else len(written) - len(shown)
+    return Summary(
+        responses=len(answers), comments=len(written), ratings=tuple(ratings), texts=texts, withheld=withheld,
+        hidden_comments=hidden_comments,
+    )  # fmt: skip
 
 
 def answers_of(state: SessionState, phase_index: int) -> list[Answer]:
     return [a for a in state.feedback.answers if a.phase_index == phase_index]
 
 
-def _summary(answers: list[Answer]) -> JSON:
-    summary = summarise(answers)
+def texts_shown(state: SessionState, phase_index: int) -> bool:
+    """Whether the facilitator is shown a phase's comments now: once it has ended, from MIN_GROUP answers up."""
+    running = state.status is Status.LIVE and state.phase_index == phase_index
+    return not running and len(answers_of(state, phase_index)) >= MIN_GROUP
+
+
+def _summary(answers: list[Answer], hidden: frozenset[str], phase_index: int) -> JSON:
+    summary = summarise(answers, hidden)
     ratings: JSON = {
         r.key.value: {
             "question": rating_question(r.key),
@@ -157,7 +172,10 @@ def _summary(answers: list[Answer]) -> JSON:
     return {
         "ratings": ratings,
         "texts": list(summary.texts),
+        # Each text's ref (the same for the same text), for the console's Hide.
+        "text_refs": [comment_ref(phase_index, t) for t in summary.texts],
         "comments": summary.comments,
+        "hidden_comments": summary.hidden_comments,
         "withheld": summary.withheld,
         "min_group": MIN_GROUP,
     }
@@ -176,7 +194,7 @@ def facilitator(state: SessionState) -> JSON:
             {
                 "phase_index": index,
                 "responses": len(answers),
-                "summary": None if running else _summary(answers),
+                "summary": None if running else _summary(answers, state.moderation.refs, index),
             }
         )
     return {"feedback": results}

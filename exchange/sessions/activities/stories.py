@@ -264,13 +264,15 @@ def _person(state: SessionState, participant_id: str) -> JSON:
 
 
 def view(state: SessionState) -> JSON:
-    """Standing stories with their reflections, and the recall round (the same for every role)."""
+    """Standing stories with their reflections, and the recall round (the same for every role); what
+    the facilitator hid is left out."""
     standing = live_stories(state)
     ids = {story.id for story in standing}
     off_record = state.record.off_record
+    hidden = state.moderation.refs
     reflections: dict[str, list[JSON]] = {story.id: [] for story in standing}
     for r in state.stories.reflections:
-        if r.story_id in ids:
+        if r.story_id in ids and r.id not in hidden:
             reflections[r.story_id].append(
                 {"id": r.id, "author": _person(state, r.author_id), "kind": r.kind.value, "text": r.text,
                  "off_record": r.id in off_record}
@@ -292,7 +294,7 @@ def view(state: SessionState) -> JSON:
             {"id": r.id, "phase_index": r.phase_index, "author": _person(state, r.author_id),
              "story_id": r.story_id, "text": r.text, "off_record": r.id in off_record}
             for r in state.stories.recalls
-            if r.story_id is None or r.story_id in ids
+            if (r.story_id is None or r.story_id in ids) and r.id not in hidden
         ],  # fmt: skip
     }
 

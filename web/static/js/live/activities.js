@@ -204,7 +204,7 @@ function action(label, command, { key, cls = "btn--small", aria = null, confirm 
   }, h("span", { text: label }));
 }
 
-function toggleOpen(key, label, aria) {
+function toggleOpen(key, label, aria, closeLabel = null) {
   if (ctx.readonly) return null;
   const isOpen = open.has(key);
   return h("button", {
@@ -220,7 +220,7 @@ function toggleOpen(key, label, aria) {
         changed();
       },
     },
-  }, h("span", { text: isOpen ? S().cancel_edit : label }));
+  }, h("span", { text: isOpen ? closeLabel || S().cancel_edit : label }));
 }
 
 function section(cls, title, ...children) {
@@ -241,6 +241,71 @@ function offRecordToggle(item) {
   return action(item.off_record ? S().back_on_record : S().keep_off_record,
     { type: "set_off_record", item_id: item.id, off_record: !item.off_record },
     { key: `off:${item.id}`, cls: "btn--small btn--quiet", pressed: Boolean(item.off_record) });
+}
+
+// --- moderation: the facilitator hides an item from every screen; its author alone is told --------
+
+const short = (text, max = 60) => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
+
+/** Staff: "Hide" opens a short form (an optional reason for the author) that hides `ref` in one step. */
+function hideControl(ref, text) {
+  if (!ctx.staff || ctx.readonly) return null;
+  const key = `hide:${ref}`;
+  const limits = ctx.view.limits;
+  return h("div", { class: "act-hide" },
+    h("div", { class: "act-row" }, toggleOpen(key, S().hide, fmt(S().hide_named, { text: short(text) }), S().cancel)),
+    open.has(key)
+      ? form(key, {
+          cls: "act-hide__form",
+          hint: S().hide_hint,
+          submit: S().hide_submit,
+          clear: [`${key}:reason`],
+          build: () => ({ type: "hide_item", ref, reason: String(value(`${key}:reason`)).trim() }),
+          onDone: () => open.delete(key),
+        },
+        textField({ key: `${key}:reason`, label: S().hide_reason, max: limits.hide_reason, rows: 2 }))
+      : null);
+}
+
+const HIDDEN_KINDS = { card: "kind_card", reflection: "kind_reflection", recall: "kind_recall", section: "kind_section", comment: "kind_comment" };
+
+/** Staff: what is hidden, with an Undo (a lead watching sees the list, without it). */
+export function hiddenList() {
+  const hidden = ctx?.view?.hidden || [];
+  if (!ctx?.staff || !hidden.length) return null;
+  return section("act--hidden", fmt(S().hidden_title, { n: hidden.length }),
+    h("p", { class: "hint", text: S().hidden_list_hint }),
+    h("ul", { class: "act-hidden" }, hidden.map((item) => {
+      const phase = ctx.view.phases?.[item.phase_index]?.title;
+      const label = [S()[HIDDEN_KINDS[item.kind]] || item.kind, phase].filter(Boolean).join(" · ");
+      return h("li", { class: "act-hidden__item", dataset: { hidden: item.ref } },
+        h("p", { class: "act-hidden__what" }, h("strong", { text: label })),
+        item.text
+          ? h("details", { class: "act-hidden__text" },
+              h("summary", { text: S().show_hidden_text }),
+              h("p", { text: item.text }))
+          : h("p", { class: "muted", text: S().hidden_comment_later }),
+        item.reason ? h("p", { class: "muted", text: fmt(S().hidden_reason, { reason: item.reason }) }) : null,
+        h("div", { class: "act-row" },
+          action(S().undo_hide, { type: "unhide_item", ref: item.ref }, {
+            key: `unhide:${item.ref}`, cls: "btn--small",
+            aria: item.text ? fmt(S().undo_hide_named, { text: short(item.text) }) : S().undo_hide,
+          })));
+    })));
+}
+
+const YOUR_HIDDEN = { card: "your_card_hidden", reflection: "your_reflection_hidden", recall: "your_recall_hidden", section: "your_section_hidden", comment: "your_comment_hidden" };
+
+/** A practitioner: which of their own items the facilitator hid, and why (no one else is told). */
+export function hiddenNotice() {
+  const mine = ctx?.personal?.hidden_items || [];
+  if (ctx?.staff || !mine.length) return null;
+  return section("act--hidden-mine", null,
+    h("ul", { class: "act-hidden-mine" }, mine.map((item) =>
+      h("li", { class: "act-hidden-mine__item", dataset: { hidden: item.ref } },
+        h("p", { class: "act-hidden-mine__text", text: fmt(S()[YOUR_HIDDEN[item.kind]] || S().your_card_hidden, { text: short(item.text, 80) }) }),
+        item.reason ? h("p", { text: fmt(S().hidden_reason, { reason: item.reason }) }) : null,
+        h("p", { class: "hint", text: S().hidden_mine_hint })))));
 }
 
 // --- agreements ----------------------------------------------------------------------------------
@@ -324,7 +389,8 @@ function storyCard(story) {
               h("p", { class: "act-reflection__text", text: r.text }),
               h("span", { class: "muted act-reflection__by", text: r.author?.name || "" }),
               offRecordBadge(r),
-              own && !ctx.staff ? offRecordToggle(r) : null);
+              own && !ctx.staff ? offRecordToggle(r) : null,
+              hideControl(r.id, r.text));
           })))
       : null);
 }
@@ -460,7 +526,8 @@ function recallRound() {
               h("span", { text: r.author?.name || "" }),
               story ? h("span", { text: ` · ${fmt(S().recall_about, { title: story.title })}` }) : null),
             offRecordBadge(r),
-            own && !ctx.staff ? offRecordToggle(r) : null);
+            own && !ctx.staff ? offRecordToggle(r) : null,
+            hideControl(r.id, r.text));
         }))
       : empty(S().no_recalls));
 }
@@ -755,6 +822,7 @@ function cardItem(card, phase, state) {
           h("label", { class: "act-inline-label", for: `move-${card.id}`, text: S().cluster }),
           clusterSelect(card, state.clusters, title))
       : null,
+    hideControl(card.id, title),
     mine
       ? h("div", { class: "act-row" },
           toggleOpen(editKey, S().edit, fmt(S().edit_named, { title })),
@@ -989,10 +1057,14 @@ function draftSection(draft, sec, { final }) {
   const head = h("div", { class: "act-draft__head" },
     h("h4", { class: "act-draft__title", id: `${slug(k)}-h`, text: sec.title }),
     h("span", { class: "muted act-draft__meta", text: sec.last_editor ? fmt(S().saved_by, { name: sec.last_editor.name, n: sec.version }) : S().not_written }));
+  const hidden = sec.hidden ? h("p", { class: "act-hidden-note", role: "note", text: S().section_hidden }) : null;
+  const hide = sec.text && !sec.hidden ? hideControl(`section-${draft.phase_index}-${sec.index}`, sec.text) : null;
   if (final) {
     return h("li", { class: "act-draft", dataset: { section: String(sec.index) } },
       head,
-      sec.text ? h("p", { class: "act-draft__text", text: sec.text }) : empty(S().not_written),
+      hidden,
+      sec.text ? h("p", { class: "act-draft__text", text: sec.text }) : sec.hidden ? null : empty(S().not_written),
+      hide,
       sec.citations.length
         ? h("p", { class: "muted act-draft__cites", text: fmt(S().cites, { list: sec.citations.map((id) => labelOf.get(id) || id).join("; ") }) })
         : null);
@@ -1001,7 +1073,7 @@ function draftSection(draft, sec, { final }) {
   const noteBase = () => {
     if (!bases.has(k)) bases.set(k, sec.version);
   };
-  const parts = [head];
+  const parts = [head, hidden, hide];
   if (stale) {
     parts.push(h("div", { class: "act-conflict", role: "alert" },
       h("p", { class: "act-conflict__title" }, icon("clock"), h("strong", { text: S().stale_title })),
@@ -1160,7 +1232,14 @@ export function feedbackSummary(onlyIndex = null) {
                   }))),
             ])),
             f.summary.texts.length
-              ? h("ul", { class: "act-texts" }, f.summary.texts.map((t) => h("li", { text: t })))
+              ? h("ul", { class: "act-texts" }, f.summary.texts.map((t, i) => {
+                  const ref = f.summary.text_refs?.[i];
+                  const first = ref && f.summary.text_refs.indexOf(ref) === i; // one Hide for a text given twice
+                  return h("li", {}, h("span", { text: t }), first ? hideControl(ref, t) : null);
+                }))
+              : null,
+            f.summary.hidden_comments
+              ? h("p", { class: "hint", text: fmt(f.summary.hidden_comments === 1 ? S().hidden_comments_one : S().hidden_comments_n, { n: f.summary.hidden_comments }) })
               : null,
           ]
         : h("p", { class: "hint", text: S().summary_later }))));
@@ -1225,8 +1304,14 @@ export function privateNotes() {
   ];
 }
 
-/** The activity of the current phase, by its kind. */
+/** The activity of the current phase, by its kind; a practitioner sees first what of theirs was hidden. */
 export function activity() {
+  const content = phaseActivity();
+  const notice = hiddenNotice();
+  return notice ? [notice, content] : content;
+}
+
+function phaseActivity() {
   const kind = ctx.view.phase?.kind;
   switch (kind) {
     case "agreements":

@@ -673,7 +673,9 @@ function renderActivities() {
   const live = view?.status === "live";
   const ended = view?.status === "ended";
   const kind = live ? view.phase?.kind : null;
-  const content = kind ? activities.activity() : ended ? activities.feedbackSummary() : null;
+  const current = kind ? activities.activity() : ended ? activities.feedbackSummary() : null;
+  const hidden = live || ended ? activities.hiddenList() : null; // what was hidden, with its Undo
+  const content = current || hidden ? [current, hidden] : null;
   panels.activity.hidden = !content;
   if (activityTitle) activityTitle.textContent = S[ACTIVITY_TITLES[kind] || "act_feedback"] || "";
   const skip = ["phase_timer", "turns", "floor", "seq"];

@@ -332,9 +332,19 @@ conn.onView((next) => {
   render();
 });
 conn.onPersonal((data) => {
+  announceHidden(personal?.hidden_items, data?.hidden_items);
   personal = data;
   renderActivity();
 });
+
+/** Tell the author when the facilitator hides one of their items, or shows it again. */
+function announceHidden(before, after) {
+  if (!before) return; // the first personal frame: the page shows what is hidden already
+  const was = new Set(before.map((item) => item.ref));
+  const now = new Set((after || []).map((item) => item.ref));
+  if ([...now].some((ref) => !was.has(ref))) announcer.say(S.ann_hidden);
+  else if ([...was].some((ref) => !now.has(ref))) announcer.say(S.ann_shown_again);
+}
 conn.onEvents((envelopes, { resumed }) => {
   if (!resumed) announce(envelopes, previous); // the view they lead to is already in place
 });
