@@ -13,6 +13,7 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from exchange.cleantext import clean_all
 from exchange.sessions import privacy
 from exchange.sessions.events import EventEnvelope
 from exchange.transcripts.build import (
@@ -84,7 +85,9 @@ def document(
 
 def render(envelopes: Iterable[EventEnvelope], *, exchange: ExchangeMeta, roster: Mapping[str, RosterEntry]) -> str:
     body, _ = document(envelopes, exchange=exchange, roster=roster)
-    return json.dumps(body, ensure_ascii=False, indent=1, sort_keys=False) + "\n"
+    # Every string cleaned (exchange.cleantext), as in the other formats: the text is the same, less
+    # control characters, terminal escapes, direction overrides and lone surrogates.
+    return json.dumps(clean_all(body), ensure_ascii=False, indent=1, sort_keys=False) + "\n"
 
 
 def load_events(text: str) -> list[EventEnvelope]:

@@ -99,7 +99,7 @@ async def review_period(request: Request, exchange_id: int, db: DbSession, user:
         if not record_status(exchange).editable:
             message = _("The record has been released; its review period can't change any more.")
             return render(request, "error.html", status_code=409, title=_("Nothing was changed"), message=message)
-        if not raw.isdigit() or not 0 <= int(raw) <= MAX_REVIEW_DAYS:
+        if not (raw.isascii() and raw.isdigit() and len(raw) <= 3) or not 0 <= int(raw) <= MAX_REVIEW_DAYS:
             message = _("Give the review period in whole days, from 0 to {max}.").format(max=MAX_REVIEW_DAYS)
             return render(request, "error.html", status_code=400, title=_("Nothing was changed"), message=message)
         exchange.review_days = int(raw)
