@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
@@ -33,6 +35,7 @@ from exchange.transcripts.service import (
 )
 
 router = APIRouter()
+COMMAND_ID = re.compile(r"[A-Za-z0-9_.:-]{8,64}")  # as protocol.CommandId
 
 
 def _member_exchange(db: DbSession, user: OptionalStaff, exchange_id: int) -> Exchange:
@@ -126,7 +129,9 @@ async def redact(request: Request, exchange_id: int, db: DbSession, user: Curren
         return render(request, "error.html", status_code=400, title=_("Nothing was redacted"), message=message)
     hub = await request.app.state.hubs.get(exchange_id)
     actor = Actor(role=Role.LEAD, id=f"staff:{user.id}", name=user.name)
-    command_id = str(form.get("command_id", ""))[:64] or None
+    submitted = str(form.get("command_id", ""))
+    # Into the log's command_id column, so only what a socket's command id may be (a NUL made PostgreSQL raise).
+    command_id = submitted if COMMAND_ID.fullmatch(submitted) else None
     outcome = await hub.submit(command, actor, command_id)
     if isinstance(outcome, Rejected):
         return render(request, "error.html", status_code=400, title=_("Nothing was redacted"), message=outcome.message)
