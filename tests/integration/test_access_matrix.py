@@ -305,6 +305,8 @@ async def world(server: ServerProcess) -> AsyncIterator[World]:
             await client.close()
         yield made
     finally:
+        if (client := _CLIENTS.pop(server.url, None)) is not None:
+            client.close()
         made.close()
 
 
@@ -331,12 +333,24 @@ class Knock:
     form: dict[str, str] | None
 
     def send(self, world: World) -> httpx.Response:
-        """A fresh client holding only the role's cookies; nothing is carried over to the next request."""
+        """Only the role's cookies go out, and whatever the answer sets is dropped: nothing carries over."""
+        http = _client(world)
+        http.cookies.clear()
         headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
-        with httpx.Client(base_url=world.server.url, follow_redirects=False, timeout=20) as http:
-            if self.form is None:
-                return http.request(self.method, self.url, headers=headers)
-            return http.request(self.method, self.url, data={**self.form, CSRF_FIELD: self.cookies[CSRF_COOKIE]}, headers=headers)
+        if self.form is None:
+            return http.request(self.method, self.url, headers=headers)
+        return http.request(self.method, self.url, data={**self.form, CSRF_FIELD: self.cookies[CSRF_COOKIE]}, headers=headers)
+
+
+_CLIENTS: dict[str, httpx.Client] = {}
+
+
+def _client(world: World) -> httpx.Client:
+    """One keep-alive connection per server for all the cells (a new TCP connection each costs more than the cell)."""
+    url = world.server.url
+    if url not in _CLIENTS:
+        _CLIENTS[url] = httpx.Client(base_url=url, follow_redirects=False, timeout=20)
+    return _CLIENTS[url]
 
 
 def knock(world: World, door: Door, role: Role) -> Knock:
@@ -470,3 +484,59 @@ async def test_every_role_sends_every_command(world: World) -> None:
 def test_the_server_log_has_no_traceback(world: World) -> None:
     log = world.server.log_path.read_text(errors="replace")
     assert "Traceback" not in log, log[-4000:]
+
+
+# --- hostile text and numbers in every form -----------------------------------------------------
+
+HOSTILE_TEXT = "Tea\x00 with\x1b[31m the\u202e imam\u2066 \x07"
+NOT_FINITE = ("inf", "-inf", "nan", "NaN", "Infinity", "1e309", "9" * 400)
+
+
+def _post(world: World, role: str, url: str, form: dict[str, str]) -> httpx.Response:
+    return Knock("POST", url, world.roles[role].cookies, form).send(world)
+
+
+def test_hostile_form_input_is_cleaned_or_refused_never_a_500(world: World) -> None:
+    """Control characters, terminal escapes and direction overrides in every text form field; numbers
+    that aren't finite in every numeric one: each form answers with a page, never a 500, and what it
+    stores is clean."""
+    # Text: stored cleaned (X may have ended: a draft of P takes the practitioner and the plan edits).
+    draft = _post(world, "facilitator", f"/programmes/{world.programme}/exchanges", {**_exchange_form(world), "title": f"D {HOSTILE_TEXT}"})
+    assert draft.status_code == 303
+    draft_id = int(draft.headers["location"].rsplit("/", 1)[1])
+    name = f"Ama {uuid.uuid4().hex[:6]} {HOSTILE_TEXT}"
+    assert _post(world, "facilitator", f"/exchanges/{draft_id}/participants", {"name": name, "context": HOSTILE_TEXT}).status_code == 303
+    programme = _post(world, "lead", "/programmes", {"name": f"P {HOSTILE_TEXT}", "description": f"Line\r\n{HOSTILE_TEXT}"})
+    assert programme.status_code == 303
+    stored = [
+        *world.sql("SELECT name, context FROM participant"),
+        *world.sql("SELECT name, description FROM programme"),
+        *world.sql("SELECT title, purpose FROM exchange"),
+    ]
+    for row in stored:
+        for value in row:
+            assert not any(c in str(value) for c in "\x00\x1b\x07\u202e\u2066"), row
+    # A NUL in the login form's email once made PostgreSQL raise (500).
+    for email in ("nobody\x00@example.org", "\u202eadmin@example.org", "a\x1b[2J@example.org"):
+        assert _post(world, "anonymous", "/login", {"email": email, "password": "x"}).status_code == 400
+    # Numbers: a message, never a 500 (the plan editor answered 500 to inf, nan and 1e309).
+    plan_page = Knock("GET", f"/exchanges/{draft_id}/plan", world.roles["facilitator"].cookies, None).send(world)
+    assert plan_page.status_code == 200
+    for raw in (*NOT_FINITE, "²", "", "  "):
+        for field_name in ("p0_minutes", "p1_turn_minutes"):
+            form = {"p0_title": "Welcome", "p0_minutes": "10", "p1_title": "Stories", "p1_minutes": "35", "p1_turn_minutes": "7"}
+            form[field_name] = raw
+            response = _post(world, "facilitator", f"/exchanges/{draft_id}/plan", form)
+            assert response.status_code == 400, (field_name, raw, response.status_code)
+            assert "Enter a number." in response.text
+        for action in (f"up:{raw}", f"remove:{raw}"):
+            assert _post(world, "facilitator", f"/exchanges/{draft_id}/plan", {"action": action}).status_code in {303, 400}
+        exchange = {**_exchange_form(world), "duration_minutes": raw}
+        assert _post(world, "facilitator", f"/programmes/{world.programme}/exchanges", exchange).status_code == 400
+        assert _post(world, "lead", f"/programmes/{world.programme}/retention", {"retention_days": raw}).status_code in {400, 303}
+        assert _post(world, "facilitator", f"/exchanges/{world.exchange}/review-period", {"review_days": raw}).status_code == 400
+    # The redaction form's command id goes to the log: a NUL there once made PostgreSQL raise.
+    response = _post(world, "lead", f"/exchanges/{world.exchange}/redactions",
+                     {"item_id": "story-1", "reason": HOSTILE_TEXT, "command_id": "abc\x00defghij"})  # fmt: skip
+    assert response.status_code in {303, 400}
+    assert "Traceback" not in world.server.log_path.read_text(errors="replace")
