@@ -314,6 +314,28 @@ def _comparable(view: dict[str, Any]) -> str:
     return json.dumps({k: v for k, v in view.items() if k not in {"server_time", "now"}}, sort_keys=True)
 
 
+@pytest.mark.parametrize("first", [b"\x00\x01", '{"type": []}', "[" * 50_000, '{"type":"ping","t":NaN}', '{"type":"command"}'])
+async def test_a_bad_first_frame_closes_with_a_reason(room: Room, first: str | bytes) -> None:
+    """Before hello, a frame of any shape gets `hello_expected` and a 1008 close that says why."""
+    fuzzer = room.fuzzers[0]
+    async with websockets.connect(fuzzer.url, additional_headers={"Cookie": fuzzer.cookie}) as ws:
+        await ws.send(first)
+        reply = json.loads(await asyncio.wait_for(ws.recv(), 10))
+        assert reply["type"] == "error" and reply["code"] == "hello_expected" and reply["message"]
+        with pytest.raises(websockets.ConnectionClosed):
+            await asyncio.wait_for(ws.recv(), 10)
+        assert ws.close_code == 1008 and ws.close_reason == "hello expected"
+
+
+async def test_an_exchange_id_no_table_can_hold_is_just_not_allowed(room: Room) -> None:
+    for exchange_id in ("999999999999999999", "2147483648", "0"):
+        url = room.fuzzers[0].url.replace(f"/e/{room.setup.exchange_id}/", f"/e/{exchange_id}/")
+        async with websockets.connect(url, additional_headers={"Cookie": room.fuzzers[0].cookie}) as ws:
+            with pytest.raises(websockets.ConnectionClosed):
+                await asyncio.wait_for(ws.recv(), 10)
+            assert ws.close_code == 1008, exchange_id
+
+
 async def test_no_traceback_in_the_server_log(room: Room) -> None:
     log = Path(room.server.log_path).read_text(errors="replace")
     assert "Traceback" not in log and "Exception in ASGI application" not in log, log[-5000:]
