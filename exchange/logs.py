@@ -23,25 +23,40 @@ class ExchangeFilter(logging.Filter):
         return True
 
 
-_JOIN_TOKEN = re.compile(r"/join/[^\s\"?#]+")
+#: What a log line must never hold, and what it shows instead: personal links (also URL-encoded, as in a
+#: login page's ?next=), the values of cookie and authorization headers (the websockets library logs
+#: a handshake's headers at DEBUG), and the app's own cookies wherever they appear.
+_SECRETS = (
+    (re.compile(r"/join/[^\s\"?#]+"), "/join/[link]"),
+    (re.compile(r"%2Fjoin%2F[^\s\"&#]+", re.IGNORECASE), "%2Fjoin%2F[link]"),
+    (re.compile(r"\b((?:set-)?cookie|authorization)(['\"]?\s*[:=]\s*)[^\r\n]+", re.IGNORECASE), r"\1\2[hidden]"),
+    (re.compile(r"\b(exchange_(?:staff|csrf|[pj][0-9]+))=[^;\s\"']+"), r"\1=[hidden]"),
+)
+_SUSPECT = re.compile(r"/join/|%2Fjoin%2F|cookie|authorization|exchange_", re.IGNORECASE)
 
 
-def _without_tokens(value: object) -> object:
-    return _JOIN_TOKEN.sub("/join/[link]", value) if isinstance(value, str) and "/join/" in value else value
+def _without_secrets(message: str) -> str:
+    if not _SUSPECT.search(message):
+        return message
+    for pattern, replacement in _SECRETS:
+        message = pattern.sub(replacement, message)
+    return message
 
 
 class LinkFilter(logging.Filter):
-    """Keeps personal links out of the logs: `/join/<token>` in an access line becomes `/join/[link]`.
+    """Keeps secrets out of the logs: `/join/<token>` in an access line becomes `/join/[link]`, and
+    cookie and authorization values (staff sessions, CSRF tokens, device secrets) become `[hidden]`.
 
-    Whoever reads the logs (operators, staff) must not be able to open a practitioner's link.
+    Whoever reads the logs (operators, staff) must not be able to open a practitioner's link or take
+    over anyone's session. The message is formatted here, once, and scrubbed whole.
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.args, tuple):
-            record.args = tuple(_without_tokens(arg) for arg in record.args)
-        elif isinstance(record.args, dict):
-            record.args = {key: _without_tokens(arg) for key, arg in record.args.items()}
-        record.msg = _without_tokens(record.msg)
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError):  # a malformed record: leave it to the formatter to report
+            return True
+        record.msg, record.args = _without_secrets(message), None
         return True
 
 

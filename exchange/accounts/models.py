@@ -9,6 +9,7 @@ from sqlalchemy import String
 from sqlmodel import Field, SQLModel
 
 from exchange.db import UtcDateTime
+from exchange.names import STAFF_NAME_MAX
 from exchange.timeutil import utcnow
 
 
@@ -22,7 +23,7 @@ class StaffUser(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     email: str = Field(max_length=254, unique=True, index=True)
-    name: str = Field(max_length=120)
+    name: str = Field(max_length=STAFF_NAME_MAX)
     role: StaffRole = Field(sa_type=String(20))
     password_hash: str = Field(max_length=200)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)

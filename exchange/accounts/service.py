@@ -10,6 +10,7 @@ from sqlmodel import Session, col, delete, select
 
 from exchange.accounts.models import LoginThrottle, StaffRole, StaffSession, StaffUser
 from exchange.auth import hash_password, new_token, token_hash, verify_password
+from exchange.cleantext import clean_line
 from exchange.timeutil import utcnow
 
 FREE_FAILURES = 5
@@ -22,7 +23,8 @@ class EmailTaken(ValueError):
 
 
 def normalise_email(email: str) -> str:
-    return email.strip().lower()
+    """An email as stored and looked up: cleaned (a NUL in a login form made PostgreSQL raise), stripped, lower case."""
+    return clean_line(email).strip().lower()
 
 
 def create_user(db: Session, *, email: str, name: str, role: StaffRole, password: str) -> StaffUser:

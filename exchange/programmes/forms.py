@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     EmailStr,
     Field,
@@ -18,15 +19,22 @@ from pydantic import (
     model_validator,
 )
 
+from exchange.cleantext import cleaned, cleaned_line
 from exchange.i18n import _
+from exchange.names import PARTICIPANT_NAME_MAX
 from exchange.timeutil import utcnow, zone
 
 M = TypeVar("M", bound=BaseModel)
 MAX_AHEAD = timedelta(days=3653)  # how far ahead an exchange may be scheduled: ten years
 
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
-LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
+#: Every text a form takes is cleaned (exchange.cleantext) before its bounds are checked: no control
+#: characters, terminal escapes or direction overrides; one-line fields turn newlines into spaces.
+OneLine = BeforeValidator(cleaned_line)
+MultiLine = BeforeValidator(cleaned)
+
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120), OneLine]
+LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000), MultiLine]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=PARTICIPANT_NAME_MAX), OneLine]
 
 
 class FormErrors(ValueError):
@@ -97,7 +105,7 @@ class ExchangeForm(BaseModel):
     language: Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})?$")] = (
         "en"
     )
-    call_url: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] = ""
+    call_url: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500), OneLine] = ""
     template_key: str = Field(default="story-exchange", max_length=40)
 
     @field_validator("timezone")
@@ -136,7 +144,7 @@ class ParticipantForm(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     name: Name
-    context: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] = ""
+    context: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200), OneLine] = ""
     email: EmailStr | None = None
 
     @field_validator("email", mode="before")

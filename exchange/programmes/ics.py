@@ -6,12 +6,23 @@ from datetime import datetime, timedelta
 
 from fastapi.responses import Response
 
+from exchange.cleantext import clean, clean_line
 from exchange.programmes.models import Exchange
 from exchange.timeutil import utcnow
 
 
 def _escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\r\n", "\\n").replace("\n", "\\n")
+    """A TEXT value (RFC 5545, 3.3.11): cleaned first (exchange.cleantext: no control characters, so no
+    bare carriage return, terminal escapes or direction overrides), then backslash, semicolon and comma
+    escaped and every line break written as the two characters `\\n`: nothing can end the line."""
+    text = clean(text)  # CR LF and a bare CR are newlines from here on
+    text = text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
+    return text.replace("\n", "\\n").replace("\t", " ")
+
+
+def _uri(value: str) -> str:
+    """A URI value is not escaped (RFC 5545, 3.3.13), so it may hold nothing that could end the line."""
+    return "".join(c for c in clean_line(value) if c.isprintable() and not c.isspace())
 
 
 def _fold(line: str) -> str:
@@ -49,7 +60,7 @@ def calendar(exchange: Exchange, *, url: str, description_extra: str = "") -> st
         f"DTEND:{_stamp(exchange.starts_at + timedelta(minutes=exchange.duration_minutes))}",
         f"SUMMARY:{_escape(exchange.title)}",
         f"DESCRIPTION:{_escape(description)}",
-        f"URL:{url}",
+        f"URL:{_uri(url)}",
         *( [f"LOCATION:{_escape(exchange.call_url)}"] if exchange.call_url else [] ),
         "END:VEVENT",
         "END:VCALENDAR",

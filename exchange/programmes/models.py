@@ -10,6 +10,7 @@ from sqlalchemy import JSON, Column, String
 from sqlmodel import Field, SQLModel
 
 from exchange.db import UtcDateTime
+from exchange.names import PARTICIPANT_NAME_MAX
 from exchange.timeutil import utcnow
 
 
@@ -84,7 +85,7 @@ class Participant(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     exchange_id: int = Field(foreign_key="exchange.id", index=True, ondelete="CASCADE")
-    name: str = Field(max_length=80)
+    name: str = Field(max_length=PARTICIPANT_NAME_MAX)
     context: str = Field(default="", max_length=200)
     email: str = Field(default="", max_length=254)
     #: The link's token is derived from the app secret and this salt; only its hash is stored.

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from typing import Any
 
 from pydantic import ValidationError
 
+from exchange.cleantext import clean, clean_line
 from exchange.i18n import _
 from exchange.programmes.forms import FormErrors
 from exchange.prompts.models import ActivityKind, CardAnonymity, PhasePlan
@@ -23,7 +25,8 @@ _NEW_PHASE_DEFAULTS: dict[ActivityKind, dict[str, Any]] = {
 
 
 def _lines(text: str) -> list[str]:
-    return [line.strip() for line in text.splitlines() if line.strip()]
+    """The non-empty lines of a textarea, each cleaned (exchange.cleantext) and stripped."""
+    return [line.strip() for line in clean(text).splitlines() if line.strip()]
 
 
 def _slug(title: str, taken: set[str]) -> str:
@@ -36,12 +39,24 @@ def _slug(title: str, taken: set[str]) -> str:
     return key
 
 
+#: Far above any phase or turn (the plan's own bounds say how far): a number beyond it is refused
+#: here, before arithmetic on it could overflow.
+_LARGEST = 1e6
+
+
 def _number(raw: object, field: str, errors: dict[str, str]) -> float | None:
+    """A finite number of minutes from a form field, or None with a message in `errors`.
+
+    `float` reads "inf", "nan", "1e309" (infinity) and the like: those are refused with the rest.
+    """
     try:
-        return float(str(raw).strip())
+        value = float(str(raw).strip())
     except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or abs(value) > _LARGEST:
         errors[field] = _("Enter a number.")
         return None
+    return value
 
 
 def apply_form(plan: PhasePlan, form: Mapping[str, str]) -> dict[str, Any]:
@@ -54,7 +69,7 @@ def apply_form(plan: PhasePlan, form: Mapping[str, str]) -> dict[str, Any]:
         prefix = f"p{i}_"
         if f"{prefix}title" not in form:
             continue
-        phase["title"] = form[f"{prefix}title"].strip()
+        phase["title"] = clean_line(form[f"{prefix}title"]).strip()
         minutes = _number(form.get(f"{prefix}minutes", ""), f"{prefix}minutes", errors)
         if minutes is not None:
             phase["minutes"] = int(minutes) if minutes == int(minutes) else minutes
@@ -92,7 +107,7 @@ def add(data: dict[str, Any], *, kind: str, title: str) -> None:
         activity = ActivityKind(kind)
     except ValueError:
         raise FormErrors({"new_kind": _("Choose what kind of phase to add.")}) from None
-    title = title.strip() or activity.value.replace("_", " ").capitalize()
+    title = clean_line(title).strip() or activity.value.replace("_", " ").capitalize()
     taken = {phase["key"] for phase in data["phases"]}
     data["phases"].append(
         {

@@ -348,7 +348,7 @@ async def plan_save(request: Request, exchange_id: int, db: DbSession, user: Cur
     try:
         data = plan_editor.apply_form(service.plan_of(exchange), form)
         verb, _sep, arg = action.partition(":")
-        index = int(arg) if arg.isdigit() else -1
+        index = int(arg) if arg.isascii() and arg.isdigit() and len(arg) <= 3 else -1  # "²".isdigit() too
         if verb == "up":
             plan_editor.move(data, index, -1)
         elif verb == "down":

@@ -5,8 +5,10 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, TypeAdapter, field_validator
 
+from exchange.cleantext import cleaned_line
+from exchange.names import PARTICIPANT_NAME_MAX, PERSON_NAME_MAX
 from exchange.prompts.models import PhasePlan, QueueOrder
 from exchange.sessions.activities import agreements_data
 from exchange.sessions.activities import stories_data
@@ -23,7 +25,14 @@ from exchange.sessions.activities import moderation_data
 #: An id as the edge spells it: "staff:3", "p:17", "system".
 ActorId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 ParticipantId = ActorId
-PersonName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
+#: A practitioner's name, as they join (the invite form's bound).
+PersonName = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=PARTICIPANT_NAME_MAX), BeforeValidator(cleaned_line)
+]
+#: Anyone's name, staff included: an Actor must hold every name a table can (staff names are longer).
+ActorName = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=PERSON_NAME_MAX), BeforeValidator(cleaned_line)
+]
 
 #: Enough for any real group; a bound so a hostile list can't bloat the log.
 MAX_ORDER_LENGTH = 200
@@ -52,7 +61,7 @@ class Actor(BaseModel):
 
     role: Role
     id: ActorId
-    name: PersonName
+    name: ActorName
 
 
 class _Command(BaseModel):

@@ -7,6 +7,7 @@ meant for many sockets is encoded once.
 from __future__ import annotations
 
 import json
+import math
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -60,24 +61,72 @@ class BadFrame(ValueError):
         self.message = message
 
 
+#: Deeper than any frame the pages send (a command is three levels); bounds the work a frame costs.
+MAX_DEPTH = 16
+#: Larger than any seq, count or time a frame may hold; bigger numbers are refused before validation.
+MAX_INT = 2**53
+
+
+def _no_constant(name: str) -> float:
+    raise BadFrame("malformed", "Numbers must be finite: NaN and Infinity aren't JSON.")
+
+
+def _finite(literal: str) -> float:
+    value = float(literal)
+    if not math.isfinite(value):  # 1e309 and the like parse to infinity
+        raise BadFrame("malformed", "That number is too large.")
+    return value
+
+
+def _check_shape(data: object) -> None:
+    """Refuse JSON nested deeper than MAX_DEPTH or holding integers beyond MAX_INT (iteratively: no recursion)."""
+    stack: list[tuple[object, int]] = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict):
+            children: Any = value.values()
+        elif isinstance(value, list):
+            children = value
+        else:
+            if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_INT:
+                raise BadFrame("malformed", "That number is too large.")
+            continue
+        if depth >= MAX_DEPTH:
+            raise BadFrame("malformed", "That message is nested too deeply.")
+        stack.extend((child, depth + 1) for child in children)
+
+
+def _location(loc: tuple[Any, ...]) -> str:
+    """Where a validation error is, for the message: bounded and printable (keys are the client's own)."""
+    where = ".".join(str(part) for part in loc[1:]) or "message"
+    where = "".join(c if c.isprintable() else "?" for c in where)
+    return where if len(where) <= 80 else where[:79] + "…"
+
+
 def parse_client_frame(text: str) -> Hello | SendCommand | Ping:
-    """Validate one text frame; raises BadFrame with a code and a readable message."""
+    """Validate one text frame; raises BadFrame with a code and a readable message, whatever the text.
+
+    Nothing in a frame can raise anything else: not JSON at all, NaN or Infinity, numbers too large
+    for a float, nesting deep enough to exhaust the parser's recursion, a "type" that is a list.
+    """
     try:
-        data = json.loads(text)
-    except ValueError:
+        data = json.loads(text, parse_constant=_no_constant, parse_float=_finite)
+    except BadFrame:
+        raise
+    except (ValueError, RecursionError):  # ValueError also covers ints of more than 4,300 digits
         raise BadFrame("malformed", "That message isn't valid JSON.") from None
-    if not isinstance(data, dict) or "type" not in data:
+    if not isinstance(data, dict) or not isinstance(data.get("type"), str):
         raise BadFrame("malformed", "A message must be a JSON object with a type.")
     if data["type"] not in {"hello", "command", "ping"}:
         raise BadFrame("unknown_type", "That kind of message isn't known.")
+    _check_shape(data)
     try:
         return client_frame.validate_python(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
+        first = exc.errors(include_url=False, include_input=False)[0]
         if first["type"] == "union_tag_invalid":
             raise BadFrame("unknown_command", "That command isn't known.") from None
-        where = ".".join(str(part) for part in first["loc"][1:]) or "message"
-        raise BadFrame("invalid", f"{where}: {first['msg']}") from None
+        raise BadFrame("invalid", f"{_location(first['loc'])}: {first['msg']}") from None
 
 
 def _refuse(value: object) -> object:

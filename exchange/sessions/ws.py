@@ -165,7 +165,7 @@ async def _hello(receive: Receive, send: Send) -> int | None | bool:
     except (TimeoutError, protocol.BadFrame) as exc:
         refusal = exc.message if isinstance(exc, protocol.BadFrame) else "Say hello first."
     await send({"type": "websocket.send", "text": protocol.error(code="hello_expected", message=refusal)})
-    await _close(send, POLICY_VIOLATION, "")
+    await _close(send, POLICY_VIOLATION, "hello expected")  # a reason the page can log
     return False
 
 

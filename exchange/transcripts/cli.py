@@ -8,6 +8,7 @@ from typing import TextIO
 
 from sqlmodel import Session
 
+from exchange.cleantext import clean_line
 from exchange.db import make_engine
 from exchange.i18n import _
 from exchange.programmes import service
@@ -20,7 +21,8 @@ from exchange.transcripts.service import export, meta_of, programme_zip, roster_
 def progress(done: int, total: int, label: str, stream: TextIO = sys.stderr, width: int = 30) -> None:
     """[#########.....] 3/10 label, redrawn in place."""
     filled = width * done // total if total else width
-    stream.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} {label[:40]:<40}")
+    label = clean_line(label)[:40]  # an exchange's title, on a terminal: no escape sequence acts on it
+    stream.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} {label:<40}")
     if done == total:
         stream.write("\n")
     stream.flush()

@@ -10,6 +10,7 @@ import csv
 import io
 from collections.abc import Iterable
 
+from exchange.cleantext import clean
 from exchange.i18n import _
 from exchange.transcripts.model import Transcript
 
@@ -19,11 +20,14 @@ HEADER = ("exchange_id", "exchange", "phase", "kind", "author", "time", "text", 
 
 def header() -> tuple[str, ...]:
     return tuple(_(name) for name in HEADER)
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
 
 
 def defuse(value: str) -> str:
-    """A cell a spreadsheet shows as text: a leading formula character gets a single quote before it."""
+    """A cell a spreadsheet shows as text: cleaned (exchange.cleantext: no control characters,
+    terminal escapes or direction overrides; newlines kept), and a leading formula character gets a
+    single quote before it."""
+    value = clean(value)
     return "'" + value if value.startswith(_FORMULA_START) else value
 
 

@@ -1,7 +1,8 @@
 """PURE: a transcript as one standalone HTML document (no external resources, no script).
 
 Rendered with an autoescaping Jinja environment from web/templates/transcripts/, so everything a
-person typed is text; the airtime chart is inline SVG drawn from numbers only.
+person typed is text; the airtime chart is inline SVG drawn from numbers only. The document is
+cleaned (exchange.cleantext) of control characters, terminal escapes and direction overrides.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import jinja2
 
+from exchange.cleantext import clean
 from exchange.i18n import _
 from exchange.transcripts.model import Transcript
 from exchange.transcripts.text import (
@@ -67,7 +69,7 @@ def airtime_bars(transcript: Transcript) -> tuple[list[Bar], int]:
 def render(transcript: Transcript) -> str:
     tz = transcript.exchange.timezone
     bars, height = airtime_bars(transcript)
-    return _env.get_template("transcript.html").render(
+    document = _env.get_template("transcript.html").render(
         t=transcript,
         tz=tz,
         clock=lambda moment: clock(moment, tz),
@@ -82,3 +84,4 @@ def render(transcript: Transcript) -> str:
         notice=draft_notice(transcript.exchange),
         cite=citation_text,
     )
+    return clean(document)

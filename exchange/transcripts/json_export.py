@@ -15,6 +15,7 @@ from typing import Any
 
 from pydantic_core import to_json
 
+from exchange.cleantext import clean_all
 from exchange.sessions import privacy
 from exchange.sessions.events import EventEnvelope
 from exchange.transcripts.build import (
@@ -91,7 +92,9 @@ def render(envelopes: Iterable[EventEnvelope], *, exchange: ExchangeMeta, roster
     """The document as JSON text: what `json.dumps(body, ensure_ascii=False, indent=1)` writes, from
     pydantic-core's encoder, a tenth of the time (the stdlib's indenting encoder is pure Python)."""
     body, _ = document(envelopes, exchange=exchange, roster=roster)
-    return to_json(body, indent=1).decode() + "\n"
+    # Every string cleaned (exchange.cleantext), as in the other formats: the text is the same, less
+    # control characters, terminal escapes, direction overrides and lone surrogates.
+    return to_json(clean_all(body), indent=1).decode() + "\n"
 
 
 def load_events(text: str) -> list[EventEnvelope]:

@@ -1,13 +1,16 @@
 """PURE: a transcript as a readable Markdown document; user text is escaped so it stays plain text.
 
 Markdown punctuation is backslash-escaped and `<`, `>` and `&` become entities, so neither Markdown
-nor raw HTML (script, links, images) in anything a person typed can come alive in a renderer.
+nor raw HTML (script, links, images) in anything a person typed can come alive in a renderer; the
+document is cleaned (exchange.cleantext: no control characters, terminal escapes or direction
+overrides, even from a log written before the edge cleaned what people send).
 """
 
 from __future__ import annotations
 
 import re
 
+from exchange.cleantext import clean
 from exchange.i18n import _
 from exchange.transcripts.model import DraftSection, ExchangeMeta, Transcript
 from exchange.transcripts.own import OwnRecord, Standing
@@ -177,7 +180,7 @@ def render(transcript: Transcript) -> str:
     out.append("")
     if notice:
         out += [f"> **{escape(notice)}**", ""]
-    return "\n".join(out)
+    return clean("\n".join(out))
 
 
 def render_own(meta: ExchangeMeta, own: OwnRecord) -> str:
@@ -201,4 +204,4 @@ def render_own(meta: ExchangeMeta, own: OwnRecord) -> str:
         kind = _(CONTRIBUTION_LABELS.get(item.kind, item.kind))
         out.append(f"- **{escape(item.phase_title)}**, {kind}, {clock(item.at, tz)} ({where}): {escape(item.text)}")
     out.append("")
-    return "\n".join(out)
+    return clean("\n".join(out))

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
+from exchange.cleantext import clean
 from exchange.i18n import _
 from exchange.programmes import service
 from exchange.programmes.models import Exchange, Programme
@@ -166,7 +167,7 @@ def purged_note(exchanges: list[Exchange]) -> str:
                 deleted=human_time(exchange.purged_at, exchange.timezone),
             )
         )
-    return "\n".join(lines) + "\n"
+    return clean("\n".join(lines)) + "\n"
 
 
 @dataclass(frozen=True, slots=True)

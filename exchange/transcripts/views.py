@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
@@ -33,6 +35,7 @@ from exchange.transcripts.service import (
 )
 
 router = APIRouter()
+COMMAND_ID = re.compile(r"[A-Za-z0-9_.:-]{8,64}")  # as protocol.CommandId
 
 
 def _member_exchange(db: DbSession, user: OptionalStaff, exchange_id: int) -> Exchange:
@@ -99,7 +102,7 @@ async def review_period(request: Request, exchange_id: int, db: DbSession, user:
         if not record_status(exchange).editable:
             message = _("The record has been released; its review period can't change any more.")
             return render(request, "error.html", status_code=409, title=_("Nothing was changed"), message=message)
-        if not raw.isdigit() or not 0 <= int(raw) <= MAX_REVIEW_DAYS:
+        if not (raw.isascii() and raw.isdigit() and len(raw) <= 3) or not 0 <= int(raw) <= MAX_REVIEW_DAYS:
             message = _("Give the review period in whole days, from 0 to {max}.").format(max=MAX_REVIEW_DAYS)
             return render(request, "error.html", status_code=400, title=_("Nothing was changed"), message=message)
         exchange.review_days = int(raw)
@@ -126,7 +129,9 @@ async def redact(request: Request, exchange_id: int, db: DbSession, user: Curren
         return render(request, "error.html", status_code=400, title=_("Nothing was redacted"), message=message)
     hub = await request.app.state.hubs.get(exchange_id)
     actor = Actor(role=Role.LEAD, id=f"staff:{user.id}", name=user.name)
-    command_id = str(form.get("command_id", ""))[:64] or None
+    submitted = str(form.get("command_id", ""))
+    # Into the log's command_id column, so only what a socket's command id may be (a NUL made PostgreSQL raise).
+    command_id = submitted if COMMAND_ID.fullmatch(submitted) else None
     outcome = await hub.submit(command, actor, command_id)
     if isinstance(outcome, Rejected):
         return render(request, "error.html", status_code=400, title=_("Nothing was redacted"), message=outcome.message)

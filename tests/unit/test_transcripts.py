@@ -172,8 +172,9 @@ def test_csv_cells_cannot_start_a_formula() -> None:
         for cell in row:
             assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), cell
     assert any(cell == "'" + FORMULA for row in rows for cell in row)
-    for value in ("=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"):
+    for value in ("=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\nx"):
         assert csv_export.defuse(value) == "'" + value
+    assert csv_export.defuse("\rx") == "'\nx"  # cleaned first: a carriage return is a newline
     assert csv_export.defuse("plain") == "plain"
 
 

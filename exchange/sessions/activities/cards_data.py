@@ -25,7 +25,7 @@ MAX_FIELDS = 8
 FieldKey = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$")]
 FieldValue = text(MAX_CARD_FIELD, min_length=0)
 CardFields = Annotated[dict[FieldKey, FieldValue], Field(min_length=1, max_length=MAX_FIELDS)]
-ClusterName = text(MAX_CLUSTER_NAME)
+ClusterName = text(MAX_CLUSTER_NAME, single_line=True)
 
 
 class _Message(BaseModel):

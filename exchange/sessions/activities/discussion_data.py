@@ -29,7 +29,7 @@ def _iso_date(value: str) -> str:
 
 
 ActionWhat = text(MAX_ACTION_WHAT)
-ActionWho = text(MAX_ACTION_WHO)
+ActionWho = text(MAX_ACTION_WHO, single_line=True)
 PointText = text(MAX_POINT)
 DueDate = Annotated[str, AfterValidator(_iso_date)]
 

@@ -15,7 +15,7 @@ MAX_NOTES = 1000
 MAX_PARKING_LOT = 200
 
 NoteText = text(MAX_NOTE)
-ParkedText = text(MAX_PARKED)
+ParkedText = text(MAX_PARKED, single_line=True)
 
 
 class _Message(BaseModel):

@@ -23,7 +23,7 @@ MAX_ROUNDS = 100
 MAX_ROUND_STORIES = 300  # as many as a story round may collect
 MAX_CHOICES = 100
 
-Domain = text(MAX_DOMAIN)
+Domain = text(MAX_DOMAIN, single_line=True)
 Reason = text(MAX_REASON)
 Dissent = text(MAX_DISSENT, min_length=0)
 RoundStories = Annotated[tuple[ItemId, ...], Field(max_length=MAX_ROUND_STORIES)]

@@ -24,7 +24,7 @@ MAX_REFLECTIONS = 2000
 MAX_RECALLS = 1000
 MAX_NOTES_PER_PERSON = 200
 
-StoryTitle = text(MAX_STORY_TITLE)
+StoryTitle = text(MAX_STORY_TITLE, single_line=True)
 StorySummary = text(MAX_STORY_SUMMARY, min_length=0)
 NoteText = text(MAX_LISTENING_NOTE)
 ReflectionText = text(MAX_REFLECTION)
