@@ -26,6 +26,7 @@ from exchange.i18n import _
 from exchange.programmes.links import router as links_router
 from exchange.programmes.lobby import router as lobby_router
 from exchange.programmes.retention_job import purge_periodically
+from exchange.programmes.library_views import router as library_router
 from exchange.programmes.views import router as programmes_router
 from exchange.sessions.broker import broker_for
 from exchange.sessions.pages import router as session_pages_router
@@ -100,6 +101,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
     app.include_router(accounts_router)
     app.include_router(programmes_router)
+    app.include_router(library_router)
     app.include_router(links_router)
     app.include_router(lobby_router)
     app.include_router(session_pages_router)

@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, String
+from sqlalchemy import JSON, Column, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from exchange.db import UtcDateTime
@@ -64,6 +64,10 @@ class Exchange(SQLModel, table=True):
     language: str = Field(default="en", max_length=35)
     call_url: str = Field(default="", max_length=500)
     template_key: str = Field(max_length=40)
+    #: The method-library version the plan was copied from (None: a shipped template, or deleted since).
+    template_version_id: int | None = Field(
+        default=None, foreign_key="plan_template_version.id", ondelete="SET NULL"
+    )
     plan: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     status: ExchangeStatus = Field(default=ExchangeStatus.DRAFT, sa_type=String(20))
     created_by: int = Field(foreign_key="staff_user.id")
@@ -104,4 +108,40 @@ class Participant(SQLModel, table=True):
     handover_hash: str | None = Field(default=None, max_length=64)
     handover_expires_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     handover_attempts: int = 0
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+
+
+class TemplateScope(StrEnum):
+    """Who may use a plan template from the method library."""
+
+    PROGRAMME = "programme"  # the members of one programme
+    SERVER = "server"  # every programme on this server (leads decide)
+
+
+class PlanTemplate(SQLModel, table=True):
+    """A plan in the method library: a name and a scope; its plans are its versions."""
+
+    __tablename__ = "plan_template"
+
+    id: int | None = Field(default=None, primary_key=True)
+    scope: TemplateScope = Field(sa_type=String(20))
+    #: The programme whose members use it; None for a server-wide template.
+    programme_id: int | None = Field(default=None, foreign_key="programme.id", index=True, ondelete="CASCADE")
+    title: str = Field(max_length=200)
+    created_by: int = Field(foreign_key="staff_user.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+
+
+class PlanTemplateVersion(SQLModel, table=True):
+    """One saved version of a library template: a whole plan, never changed once saved."""
+
+    __tablename__ = "plan_template_version"
+    __table_args__ = (UniqueConstraint("template_id", "number"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    template_id: int = Field(foreign_key="plan_template.id", ondelete="CASCADE")
+    number: int = Field(ge=1)
+    plan: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    note: str = Field(default="", max_length=500)
+    created_by: int = Field(foreign_key="staff_user.id")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)

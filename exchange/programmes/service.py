@@ -6,8 +6,10 @@ import base64
 import hashlib
 import hmac
 import secrets
+from datetime import datetime
 from typing import Any
 
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from exchange.accounts.models import StaffRole, StaffUser
@@ -23,6 +25,7 @@ from exchange.programmes.models import (
     ProgrammeMember,
 )
 from exchange.prompts.catalog import get_template
+from exchange.sessions.models import SessionEvent
 from exchange.prompts.models import PhasePlan
 from exchange.timeutil import utcnow
 
@@ -107,9 +110,21 @@ def set_retention(db: Session, *, lead: StaffUser, programme: Programme, days: i
 # --- exchanges --------------------------------------------------------------------------------
 
 
-def create_exchange(db: Session, *, user: StaffUser, programme: Programme, form: ExchangeForm) -> Exchange:
-    """A new draft exchange whose plan is a copy of the chosen template."""
-    plan = get_template(form.template_key)
+def create_exchange(
+    db: Session,
+    *,
+    user: StaffUser,
+    programme: Programme,
+    form: ExchangeForm,
+    plan: PhasePlan | None = None,
+    version_id: int | None = None,
+) -> Exchange:
+    """A new draft exchange whose plan is a copy of the chosen template.
+
+    `plan` and `version_id`: a method-library version (the caller checked the programme sees it);
+    otherwise the shipped template named by the form.
+    """
+    plan = plan or get_template(form.template_key)
     assert programme.id is not None and user.id is not None
     exchange = Exchange(
         programme_id=programme.id,
@@ -121,6 +136,7 @@ def create_exchange(db: Session, *, user: StaffUser, programme: Programme, form:
         language=form.language,
         call_url=form.call_url,
         template_key=plan.key,
+        template_version_id=version_id,
         plan=plan.model_dump(mode="json"),
         created_by=user.id,
     )
@@ -156,6 +172,26 @@ def exchange_for(db: Session, *, user: StaffUser, exchange_id: int) -> Exchange 
 def exchanges_in(db: Session, *, programme: Programme) -> list[Exchange]:
     query = select(Exchange).where(Exchange.programme_id == programme.id).order_by(col(Exchange.starts_at))
     return list(db.exec(query))
+
+
+def ran_on(db: Session, *, exchanges: list[Exchange]) -> dict[int, datetime]:
+    """When each exchange that went live started: its log's exchange_started, else when it ended.
+
+    (Retention deletes the log of an exchange long ended; its end stays on the row.)
+    """
+    ran = [e.id for e in exchanges if e.id is not None and e.status in (ExchangeStatus.LIVE, ExchangeStatus.ENDED)]
+    if not ran:
+        return {}
+    query = (
+        select(SessionEvent.exchange_id, func.min(SessionEvent.at))
+        .where(col(SessionEvent.exchange_id).in_(ran), SessionEvent.type == "exchange_started")
+        .group_by(col(SessionEvent.exchange_id))
+    )
+    started: dict[int, datetime] = {exchange_id: at for exchange_id, at in db.exec(query)}
+    for exchange in exchanges:
+        if exchange.id in ran and exchange.id not in started and exchange.ended_at is not None:
+            started[exchange.id] = exchange.ended_at
+    return started
 
 
 def plan_of(exchange: Exchange) -> PhasePlan:

@@ -27,8 +27,9 @@ from exchange.programmes.forms import (
     parse_form,
 )
 from exchange.programmes.models import Exchange, ExchangeStatus, Participant
+from exchange.prompts import placeholders
 from exchange.prompts.catalog import list_templates
-from exchange.prompts.models import ActivityKind, CardAnonymity, OnExpiry, QueueOrder, SpeakingOrder
+from exchange.prompts.models import ActivityKind, CardAnonymity, OnExpiry, Phase, PhasePlan, QueueOrder, SpeakingOrder
 from exchange.settings import resolve_secret
 from exchange.templating import human_time, in_zone, render
 from exchange.transcripts.service import record_status
@@ -100,12 +101,15 @@ def _programme_page(request, db, user, programme_id, *, status_code=200, errors=
     if programme is None:
         raise HTTPException(status_code=404)
     exchanges = service.exchanges_in(db, programme=programme)
+    ran = service.ran_on(db, exchanges=exchanges)
     return render(
         request,
         "programme/detail.html",
         status_code=status_code,
         programme=programme,
         exchanges=exchanges,
+        ran_on=ran,
+        exchange_groups=_exchange_groups(exchanges, ran),
         purged=retention.purged_in(db, programme=programme),
         deleted_after=retention.deletion_dates(exchanges, programme.retention_days),
         retention_saved=request.query_params.get("saved") == "retention",
@@ -114,6 +118,18 @@ def _programme_page(request, db, user, programme_id, *, status_code=200, errors=
         members=service.members_of(db, programme=programme),
         errors=errors or {},
         form=form or {},
+    )
+
+
+def _exchange_groups(exchanges, ran):  # noqa: ANN001, ANN202
+    """(heading, id, exchanges): live ones, upcoming by their planned start, ended by when they ran."""
+    by_status = {status: [e for e in exchanges if e.status == status] for status in ExchangeStatus}
+    upcoming = sorted(by_status[ExchangeStatus.DRAFT] + by_status[ExchangeStatus.SCHEDULED], key=lambda e: e.starts_at)
+    ended = sorted(by_status[ExchangeStatus.ENDED], key=lambda e: ran.get(e.id) or e.ended_at or e.starts_at, reverse=True)
+    return (
+        (_("Live now"), "live-h", by_status[ExchangeStatus.LIVE]),
+        (_("Upcoming"), "upcoming-h", upcoming),
+        (_("Ended, most recent first"), "ended-h", ended),
     )
 
 
@@ -164,7 +180,9 @@ def stories_deleted(request: Request, exchange: Exchange) -> Response:
 # --- exchanges --------------------------------------------------------------------------------
 
 
-def _exchange_form_page(request, *, programme, exchange=None, form=None, errors=None, status_code=200):  # noqa: ANN001, ANN202
+def _exchange_form_page(request, db, *, programme, exchange=None, form=None, errors=None, status_code=200):  # noqa: ANN001, ANN202
+    from exchange.programmes import library
+
     return render(
         request,
         "facilitator/exchange_form.html",
@@ -174,6 +192,7 @@ def _exchange_form_page(request, *, programme, exchange=None, form=None, errors=
         form=form or {},
         errors=errors or {},
         templates_=list_templates(),
+        library=library.templates_for(db, programme=programme) if exchange is None else [],
         timezones=timezone_names(),
     )
 
@@ -190,9 +209,9 @@ def exchange_new(request: Request, programme_id: int, db: DbSession, user: Curre
         "timezone": "UTC",
         "duration_minutes": "120",
         "language": "en",
-        "template_key": "story-exchange",
+        "template_key": request.query_params.get("template", "story-exchange")[:40],
     }
-    return _exchange_form_page(request, programme=programme, form=defaults)
+    return _exchange_form_page(request, db, programme=programme, form=defaults)
 
 
 @router.post("/programmes/{programme_id}/exchanges", dependencies=[CsrfProtected])
@@ -203,13 +222,32 @@ async def exchange_create(request: Request, programme_id: int, db: DbSession, us
     data = _form_dict(await request.form())
     try:
         form = parse_form(ExchangeForm, data)
-        if form.template_key not in {t.key for t in list_templates()}:
-            raise FormErrors({"template_key": _("Choose a plan from the list.")})
-        exchange = service.create_exchange(db, user=user, programme=programme, form=form)
+        plan, version_id = _chosen_plan(db, programme, form.template_key)
+        exchange = service.create_exchange(
+            db, user=user, programme=programme, form=form, plan=plan, version_id=version_id
+        )
     except FormErrors as exc:
-        return _exchange_form_page(request, programme=programme, form=data, errors=exc.errors, status_code=400)
+        return _exchange_form_page(request, db, programme=programme, form=data, errors=exc.errors, status_code=400)
     db.commit()
     return _see_other(f"/exchanges/{exchange.id}")
+
+
+def _chosen_plan(db, programme, choice):  # noqa: ANN001, ANN202
+    """The plan a new exchange copies: a shipped template by key, or a library template's latest version."""
+    from exchange.programmes import library
+
+    if choice in {t.key for t in list_templates()}:
+        return None, None  # the shipped template, by the form's key
+    _prefix, _sep, number = choice.partition("library-")
+    template = (
+        library.template_in(db, programme=programme, template_id=int(number))
+        if _prefix == "" and number.isascii() and number.isdigit() and len(number) <= 10
+        else None
+    )
+    version = library.latest_version(db, template=template) if template else None
+    if version is None:
+        raise FormErrors({"template_key": _("Choose a plan from the list.")})
+    return PhasePlan.model_validate(version.plan), version.id
 
 
 @router.get("/exchanges/{exchange_id}")
@@ -245,7 +283,20 @@ def _exchange_page(request, db, exchange, settings, *, status_code=200, errors=N
         editable=exchange.status in service.EDITABLE,
         redaction=_redaction_preview(request, db, exchange),
         record=record_status(exchange),
+        ran_on=service.ran_on(db, exchanges=[exchange]).get(exchange.id or 0),
+        source=_plan_source(db, exchange),
     )
+
+
+def _plan_source(db, exchange):  # noqa: ANN001, ANN202
+    """(title, version number or None) of the template the exchange's plan was copied from, if known."""
+    from exchange.programmes import library
+
+    found = library.source_of(db, version_id=exchange.template_version_id)
+    if found is not None:
+        return found[0].title, found[1].number
+    shipped = {t.key: t for t in list_templates()}.get(exchange.template_key)
+    return (shipped.title, None) if shipped else None
 
 
 def _redaction_preview(request, db, exchange):  # noqa: ANN001, ANN202
@@ -275,7 +326,7 @@ def exchange_edit(request: Request, exchange_id: int, db: DbSession, user: Curre
         "call_url": exchange.call_url,
         "template_key": exchange.template_key,
     }
-    return _exchange_form_page(request, programme=programme, exchange=exchange, form=form)
+    return _exchange_form_page(request, db, programme=programme, exchange=exchange, form=form)
 
 
 @router.post("/exchanges/{exchange_id}/edit", dependencies=[CsrfProtected])
@@ -289,7 +340,7 @@ async def exchange_update(request: Request, exchange_id: int, db: DbSession, use
     except FormErrors as exc:
         db.rollback()
         return _exchange_form_page(
-            request, programme=programme, exchange=exchange, form=data, errors=exc.errors, status_code=400
+            request, db, programme=programme, exchange=exchange, form=data, errors=exc.errors, status_code=400
         )
     except service.NotAllowed:
         raise HTTPException(status_code=409, detail=_("A live or ended exchange can't be edited.")) from None
@@ -317,10 +368,16 @@ async def exchange_status(request: Request, exchange_id: int, db: DbSession, use
 @router.get("/exchanges/{exchange_id}/plan")
 def plan_page(request: Request, exchange_id: int, db: DbSession, user: CurrentStaff) -> Response:
     exchange = _exchange_or_404(db, user, exchange_id)
-    return _plan_page(request, exchange, exchange.plan)
+    return plan_page_for(request, db, exchange, exchange.plan)
 
 
-def _plan_page(request, exchange, data, *, errors=None, status_code=200, saved=False):  # noqa: ANN001, ANN202
+def plan_page_for(request, db, exchange, data, *, errors=None, status_code=200, library_form=None, library_errors=None):  # noqa: ANN001, ANN202
+    """The editor with `data` (the stored plan, or the refused edit), and the library's save and import forms."""
+    from exchange.programmes import library
+
+    programme = service.programme_for(db, user=request.state.staff, programme_id=exchange.programme_id)
+    source = library.source_of(db, version_id=exchange.template_version_id)
+    shipped = {t.key: t for t in list_templates()}
     return render(
         request,
         "facilitator/plan.html",
@@ -328,14 +385,33 @@ def _plan_page(request, exchange, data, *, errors=None, status_code=200, saved=F
         exchange=exchange,
         data=data,
         errors=errors or {},
-        saved=saved,
         editable=exchange.status in service.EDITABLE,
-        kinds=list(ActivityKind),
+        kinds=[(kind.value, plan_editor.kind_label(kind)) for kind in ActivityKind],
+        kind_labels={kind.value: plan_editor.kind_label(kind) for kind in ActivityKind},
+        placeholder_names={kind.value: placeholders.names_for(kind) for kind in ActivityKind},
+        placeholder_help=placeholders.descriptions(),
+        placeholder_values=[_placeholder_values(phase) for phase in data["phases"]],
+        total=sum(p["minutes"] for p in data["phases"] if isinstance(p.get("minutes"), int | float)),
         on_expiry=list(OnExpiry),
         queue_orders=list(QueueOrder),
         speaking_orders=list(SpeakingOrder),
         card_anonymities=list(CardAnonymity),
+        max_card_fields=plan_editor.MAX_CARD_FIELDS,
+        source=source,
+        shipped=shipped.get(exchange.template_key) if source is None else None,
+        library=library.templates_for(db, programme=programme) if programme else [],
+        library_form=library_form or {},
+        library_errors=library_errors or {},
+        may_save_server=request.state.staff.role == "lead",
     )
+
+
+def _placeholder_values(phase: dict[str, object]) -> dict[str, str]:
+    """What each placeholder reads as now, for the editor's hint (nothing while the phase is invalid)."""
+    try:
+        return placeholders.values(Phase.model_validate(phase))
+    except ValueError:
+        return {}
 
 
 @router.post("/exchanges/{exchange_id}/plan", dependencies=[CsrfProtected])
@@ -343,12 +419,16 @@ async def plan_save(request: Request, exchange_id: int, db: DbSession, user: Cur
     exchange = _exchange_or_404(db, user, exchange_id)
     if exchange.status not in service.EDITABLE:
         raise HTTPException(status_code=409, detail=_("The plan is fixed once the exchange is live."))
-    form = _form_dict(await request.form())
+    raw = await request.form()
+    form = _form_dict(raw)
+    # The page lists the phases in the order it shows them (moved or removed in place by its script).
+    order = [place for place in raw.getlist("order") if isinstance(place, str)] if "ordered" in raw else None
     action = form.get("action", "save")
+    verb, _sep, arg = action.partition(":")
+    index = int(arg) if arg.isascii() and arg.isdigit() and len(arg) <= 3 else -1  # "²".isdigit() too
+    data = None
     try:
-        data = plan_editor.apply_form(service.plan_of(exchange), form)
-        verb, _sep, arg = action.partition(":")
-        index = int(arg) if arg.isascii() and arg.isdigit() and len(arg) <= 3 else -1  # "²".isdigit() too
+        data = plan_editor.apply_form(service.plan_of(exchange), form, order)
         if verb == "up":
             plan_editor.move(data, index, -1)
         elif verb == "down":
@@ -359,11 +439,16 @@ async def plan_save(request: Request, exchange_id: int, db: DbSession, user: Cur
             plan_editor.add(data, kind=form.get("new_kind", ""), title=form.get("new_title", ""))
         plan = plan_editor.validate(data)
     except FormErrors as exc:
-        shown = locals().get("data") or exchange.plan
-        return _plan_page(request, exchange, shown, errors=exc.errors, status_code=400)
+        return plan_page_for(request, db, exchange, data or exchange.plan, errors=exc.errors, status_code=400)
     service.save_plan(db, exchange=exchange, plan=plan)
     db.commit()
-    anchor = f"#phase-{index}" if verb in {"up", "down"} and index >= 0 else ("#add" if verb == "add" else "")
+    moved = {"up": index - 1, "down": index + 1}.get(verb)
+    if moved is not None and 0 <= moved < len(plan.phases):
+        anchor = f"#phase-{moved}"
+    elif verb == "add":
+        anchor = f"#phase-{len(plan.phases) - 1}"
+    else:
+        anchor = ""
     return _see_other(f"/exchanges/{exchange_id}/plan?saved=1{anchor}")
 
 

@@ -12,6 +12,8 @@ from typing import Any
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
+from exchange.i18n import _
+from exchange.prompts import placeholders
 from exchange.prompts.models import PhasePlan
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -53,10 +55,29 @@ def load_plan_file(path: Path) -> PhasePlan:
 def parse_plan(data: Mapping[str, Any], source: str) -> PhasePlan:
     """Validate an already-parsed plan (a template, or a facilitator's edited copy)."""
     try:
-        return PhasePlan.model_validate(data)
+        plan = PhasePlan.model_validate(data)
     except ValidationError as exc:
         errors = _without_echoes(exc.errors())
         raise PlanFileError(source, [_describe_validation_error(error) for error in errors]) from None
+    if problems := plan_problems(plan):
+        raise PlanFileError(source, problems)
+    return plan
+
+
+def plan_problems(plan: PhasePlan, where: str = "phases") -> list[str]:
+    """What a valid plan still may not do: placeholders its phases can't fill, a broken anonymity promise."""
+    problems = [
+        f"{where}[{index}].{field}: {problem}"
+        for index, phase in enumerate(plan.phases)
+        for field, texts in (("prompts", phase.prompts), ("listener_prompts", phase.listener_prompts))
+        for problem in placeholders.problems(phase, texts)
+    ]
+    problems += [
+        f"{where}[{index}].card_anonymity: " + _("the prompts promise anonymous cards, so it must be “always”")
+        for index, phase in enumerate(plan.phases)
+        if phase.breaks_anonymity_promise
+    ]
+    return problems
 
 
 def list_templates() -> list[PhasePlan]:

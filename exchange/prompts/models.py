@@ -87,6 +87,8 @@ class Phase(BaseModel):
     card_anonymity: CardAnonymity = CardAnonymity.NAMED
     votes_per_person: int = Field(default=0, ge=0, le=20)
     sections: tuple[ShortText, ...] = Field(default=(), max_length=12)
+    #: Selection phases: the domains of change the group chooses a story in, one round each.
+    domains: tuple[ShortText, ...] = Field(default=(), max_length=12)
 
     @model_validator(mode="before")
     @classmethod
@@ -102,6 +104,18 @@ class Phase(BaseModel):
     def turn_based(self) -> bool:
         return self.kind in TURN_BASED_KINDS
 
+    @property
+    def breaks_anonymity_promise(self) -> bool:
+        """A cards phase whose prompts promise anonymity but whose cards may carry a name.
+
+        The editor and the plan importer refuse such a plan: the promise must hold ("always").
+        """
+        return (
+            self.kind is ActivityKind.CARDS
+            and self.card_anonymity is not CardAnonymity.ALWAYS
+            and any("anonym" in prompt.lower() for prompt in self.prompts)
+        )
+
     @model_validator(mode="after")
     def _turns_fit_the_kind(self) -> Phase:
         if self.turn_based and self.turn_seconds is None:
@@ -112,6 +126,8 @@ class Phase(BaseModel):
             raise ValueError("a cards phase needs at least one entry in card_fields")
         if self.kind is ActivityKind.DRAFT and not self.sections:
             raise ValueError("a draft phase needs at least one entry in sections")
+        if self.domains and self.kind is not ActivityKind.SELECTION:
+            raise ValueError(f"domains only apply to selection phases, not {self.kind.value}")
         return self
 
 

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable, Mapping
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
+from exchange.prompts import placeholders
 from exchange.prompts.models import Phase
 from exchange.sessions.activities import (
     agreements,
@@ -97,13 +98,14 @@ def _people(state: SessionState, ids: tuple[str, ...]) -> list[JSON]:
 def _phase_content(phase: Phase | None) -> JSON | None:
     if phase is None:
         return None
+    prompts, listener_prompts = placeholders.filled(phase)  # "{turn_length}" as the phase sets it
     return {
         "key": phase.key,
         "title": phase.title,
         "kind": phase.kind.value,
         "minutes": phase.minutes,
-        "prompts": list(phase.prompts),
-        "listener_prompts": list(phase.listener_prompts),
+        "prompts": list(prompts),
+        "listener_prompts": list(listener_prompts),
         "turn_based": phase.turn_based,
         "turn_seconds": phase.turn_seconds,
         "card_fields": [
@@ -112,6 +114,7 @@ def _phase_content(phase: Phase | None) -> JSON | None:
         "card_anonymity": phase.card_anonymity.value,
         "votes_per_person": phase.votes_per_person,
         "sections": list(phase.sections),
+        "domains": list(phase.domains),
     }
 
 

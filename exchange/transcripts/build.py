@@ -18,6 +18,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from exchange.prompts import placeholders
 from exchange.prompts.models import ActivityKind, PhasePlan
 from exchange.sessions import privacy
 from exchange.sessions.activities import (
@@ -335,8 +336,8 @@ def from_folded(folded: Folded, *, exchange: m.ExchangeMeta, roster: Mapping[str
                 add("feedback_comment", f"comment-{index}-{number}", None, comment, anonymous=True, at=record.ended_at if record else None)
         sections.append(
             m.PhaseSection(
-                index=index, key=phase.key, title=phase.title, kind=phase.kind.value, prompts=phase.prompts,
-                listener_prompts=phase.listener_prompts,
+                index=index, key=phase.key, title=phase.title, kind=phase.kind.value,
+                prompts=placeholders.filled(phase)[0], listener_prompts=placeholders.filled(phase)[1],
                 started_at=record.started_at if record else None, ended_at=record.ended_at if record else None,
                 **content,  # type: ignore[arg-type]
             )

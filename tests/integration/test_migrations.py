@@ -29,6 +29,8 @@ EXPECTED_TABLES = {
     "exchange",
     "participant",
     "session_event",
+    "plan_template",
+    "plan_template_version",
 }
 
 

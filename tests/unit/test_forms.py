@@ -326,6 +326,80 @@ def test_adding_an_unknown_kind_is_refused() -> None:
     assert len(data["phases"]) == len(TEMPLATE.phases)
 
 
+def test_an_added_phase_has_real_prompts_that_fill_in_for_its_kind() -> None:
+    from exchange.prompts import placeholders
+
+    data = TEMPLATE.model_dump(mode="json")
+    for kind in ActivityKind:
+        plan_editor.add(data, kind=kind.value, title="")
+    plan = plan_editor.validate(data)
+    for added in plan.phases[len(TEMPLATE.phases):]:
+        text = " ".join(added.prompts)
+        assert "Describe what this phase is for" not in text
+        prompts, _listeners = placeholders.filled(added)
+        assert not any(placeholders.PATTERN.search(p) for p in prompts), added.kind
+        assert added.title == plan_editor.kind_label(added.kind)
+
+
+def test_card_fields_are_renamed_resized_removed_and_added() -> None:
+    levers = 2
+    form = {
+        **plan_form(TEMPLATE),
+        f"p{levers}_f0_label": "  Who moves change ",
+        f"p{levers}_f0_max": "150",
+        f"p{levers}_f1_remove": "1",
+        f"p{levers}_fnew_label": "Who they are",  # the key "who" is taken: the new one gets another
+        f"p{levers}_votes": "4",
+    }
+    plan = plan_editor.validate(plan_editor.apply_form(TEMPLATE, form))
+    fields = plan.phases[levers].card_fields
+    assert [(f.key, f.label, f.max_length) for f in fields] == [
+        ("who", "Who moves change", 150),
+        ("how-engaged", "How they were engaged", 500),
+        ("who-they-are", "Who they are", 500),
+    ]
+    assert plan.phases[levers].votes_per_person == 4
+    with pytest.raises(FormErrors) as caught:
+        plan_editor.validate(plan_editor.apply_form(TEMPLATE, {**form, f"p{levers}_f0_max": "0"}))
+    assert caught.value.errors == {f"p{levers}_f0_max": "This must be at least 1."}
+    gone = {f"p{levers}_f{j}_remove": "1" for j in range(3)}
+    with pytest.raises(FormErrors) as caught:
+        plan_editor.validate(plan_editor.apply_form(TEMPLATE, {**plan_form(TEMPLATE), **gone}))
+    assert caught.value.errors == {f"p{levers}_card_fields": "A cards phase needs at least one field."}
+
+
+def test_sections_domains_and_votes_belong_to_their_kinds() -> None:
+    msc = get_template("most-significant-change")
+    selection = next(i for i, p in enumerate(msc.phases) if p.kind is ActivityKind.SELECTION)
+    form = {**plan_form(msc), f"p{selection}_domains": "Lives\nVoice", f"p{selection}_votes": "2", "p0_domains": "Nope"}
+    plan = plan_editor.validate(plan_editor.apply_form(msc, form))
+    assert (plan.phases[selection].domains, plan.phases[selection].votes_per_person) == (("Lives", "Voice"), 2)
+    assert plan.phases[0].domains == ()  # only a selection phase takes domains
+    draft = next(i for i, p in enumerate(TEMPLATE.phases) if p.kind is ActivityKind.DRAFT)
+    plan = plan_editor.validate(plan_editor.apply_form(TEMPLATE, {**plan_form(TEMPLATE), f"p{draft}_sections": "One\nTwo"}))
+    assert plan.phases[draft].sections == ("One", "Two")
+
+
+def test_prompts_with_placeholders_the_phase_cannot_fill_are_refused() -> None:
+    form = {**plan_form(TEMPLATE), "p1_prompts": "You have {turn_length}.", "p1_listener_prompts": "In {votes}..."}
+    with pytest.raises(FormErrors) as caught:
+        plan_editor.validate(plan_editor.apply_form(TEMPLATE, form))
+    assert set(caught.value.errors) == {"p1_listener_prompts"}
+    assert "“{votes}” is not a placeholder this phase knows" in caught.value.errors["p1_listener_prompts"]
+
+
+def test_the_pages_order_moves_and_removes_in_one_go() -> None:
+    n = len(TEMPLATE.phases)
+    data = plan_editor.apply_form(TEMPLATE, plan_form(TEMPLATE), order=[str(i) for i in (3, 0, 1, *range(5, n))])
+    assert titles(data) == [TEMPLATE.phases[i].title for i in (3, 0, 1, *range(5, n))]
+    for bad in (["0", "0"], ["99"], ["-1"], ["x"], ["²"]):
+        with pytest.raises(FormErrors) as caught:
+            plan_editor.apply_form(TEMPLATE, plan_form(TEMPLATE), order=bad)
+        assert set(caught.value.errors) == {"phases"}
+    with pytest.raises(FormErrors):  # removing every phase in place is refused at validation
+        plan_editor.validate(plan_editor.apply_form(TEMPLATE, plan_form(TEMPLATE), order=[]))
+
+
 # --- the calendar file ------------------------------------------------------------------------
 
 

@@ -17,7 +17,7 @@ from exchange.prompts.catalog import (
 )
 from exchange.prompts.models import ActivityKind, CardAnonymity, Phase, PhasePlan, QueueOrder, SpeakingOrder
 
-SHIPPED_KEYS = {"story-exchange", "story-circles", "most-significant-change"}
+SHIPPED_KEYS = {"story-exchange", "story-circles", "most-significant-change", "appreciative-inquiry", "peer-assist"}
 
 # --- the shipped templates -------------------------------------------------------------------
 
