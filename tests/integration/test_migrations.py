@@ -29,6 +29,7 @@ EXPECTED_TABLES = {
     "exchange",
     "participant",
     "session_event",
+    "security_event",
 }
 
 
