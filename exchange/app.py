@@ -18,6 +18,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Receive, Scope, Send
 
+from exchange.accounts.security_page import router as security_router
 from exchange.accounts.sockets import StaffSockets
 from exchange.accounts.views import router as accounts_router
 from exchange.auth import CookieSigner, SecurityMiddleware
@@ -110,6 +111,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(SecurityMiddleware, https=settings.https)
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
     app.include_router(accounts_router)
+    app.include_router(security_router)
     app.include_router(programmes_router)
     app.include_router(links_router)
     app.include_router(lobby_router)
