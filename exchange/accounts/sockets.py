@@ -117,6 +117,10 @@ class StaffSockets:
         return [c for hub in tuple(self.registry.hubs.values()) for c in tuple(hub.connections) if c.staff]
 
     async def _listen(self) -> None:
+        # Subscribing while the Redis broker is still making its first connection can lose the
+        # subscription (both would open the pub/sub connection); once it is up, it is safe.
+        while self.broker.shared and not self.broker.healthy:
+            await asyncio.sleep(0.05)
         async with self.broker.subscribe(ACCOUNTS_CHANNEL) as queue:
             while True:
                 message = await queue.get()
