@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
@@ -17,6 +18,8 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Receive, Scope, Send
 
+from exchange.accounts.security_page import router as security_router
+from exchange.accounts.sockets import StaffSockets
 from exchange.accounts.views import router as accounts_router
 from exchange.auth import CookieSigner, SecurityMiddleware
 from exchange.db import make_engine
@@ -75,6 +78,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await broker.start()
         app.state.broker = broker
         app.state.hubs = HubRegistry(store=store, broker=broker)
+        # Staff sockets close when their login ends (logout, timeouts, password change, removal).
+        app.state.staff_sockets = StaffSockets(
+            registry=app.state.hubs,
+            engine=app.state.engine,
+            idle=timedelta(minutes=settings.staff_idle_minutes),
+            check_seconds=settings.staff_socket_check_seconds,
+        )
+        await app.state.staff_sockets.start()
         await app.state.hubs.open_live()
         purging: asyncio.Task[None] | None = None
         if settings.purge_interval_seconds > 0:  # retention: ended exchanges' stories, once their time is up
@@ -89,6 +100,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 purging.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await purging
+            await app.state.staff_sockets.close()
             await app.state.hubs.close()
             await broker.close()
             await store.close()
@@ -97,9 +109,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = ExchangeApp(title="Story Exchange", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
     app.state.settings = settings
     app.state.signer = CookieSigner(resolve_secret(settings))
-    app.add_middleware(SecurityMiddleware, secure_cookies=settings.secure_cookies)
+    app.add_middleware(SecurityMiddleware, https=settings.https)
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
     app.include_router(accounts_router)
+    app.include_router(security_router)
     app.include_router(programmes_router)
     app.include_router(library_router)
     app.include_router(links_router)

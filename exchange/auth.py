@@ -16,6 +16,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 STAFF_COOKIE = "exchange_staff"
 CSRF_COOKIE = "exchange_csrf"
 CSRF_FIELD = "csrf_token"
+#: Over HTTPS the staff and CSRF cookies carry this prefix: the browser then keeps them only if they
+#: are Secure, for Path=/ and without a Domain, so no other site or subdomain can plant or shadow them.
+HOST_PREFIX = "__Host-"
 INVITE_TOKEN_BYTES = 32  # 256 bits: unguessable, and only its hash is stored
 
 _hasher = PasswordHasher()
@@ -69,6 +72,16 @@ class CookieSigner:
             return None
 
 
+def staff_cookie_name(https: bool) -> str:
+    """The staff session cookie's name: `__Host-` prefixed when the site is served over HTTPS."""
+    return HOST_PREFIX + STAFF_COOKIE if https else STAFF_COOKIE
+
+
+def csrf_cookie_name(https: bool) -> str:
+    """The CSRF cookie's name: `__Host-` prefixed when the site is served over HTTPS."""
+    return HOST_PREFIX + CSRF_COOKIE if https else CSRF_COOKIE
+
+
 def participant_cookie_name(exchange_id: int) -> str:
     """Each exchange has its own practitioner cookie, scoped by path to that exchange."""
     return f"exchange_p{exchange_id}"
@@ -98,27 +111,69 @@ CONTENT_SECURITY_POLICY = "; ".join(
     ]
 )
 
+#: Powerful browser features no page of ours uses: nothing on our origin (nor anything it might
+#: frame) may ask for them.
+PERMISSIONS_POLICY = ", ".join(
+    f"{feature}=()"
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "bluetooth",
+        "camera",
+        "display-capture",
+        "geolocation",
+        "gyroscope",
+        "hid",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "publickey-credentials-get",
+        "serial",
+        "usb",
+        "xr-spatial-tracking",
+    )
+)
+#: Over HTTPS: browsers use only HTTPS for this host for a year (no preload: that is the operator's call).
+STRICT_TRANSPORT_SECURITY = "max-age=31536000; includeSubDomains"
+
+
+def new_csrf_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def rotate_csrf(scope: Scope) -> None:
+    """Give this browser a new CSRF token with the response (at login and logout), so a token seen
+    before (planted or read while signed out) is worth nothing after."""
+    state = scope.setdefault("state", {})
+    state["csrf_token"] = new_csrf_token()
+    state["csrf_rotated"] = True
+
 
 class SecurityMiddleware:
-    """Gives every HTTP response a strict CSP and a CSRF cookie, and every dynamic one
-    `Cache-Control: no-store` (unless it set its own); leaves websockets alone.
+    """Gives every HTTP response a strict CSP, a Permissions-Policy, HSTS over HTTPS and a CSRF
+    cookie, and every dynamic one `Cache-Control: no-store` (unless it set its own); leaves websockets
+    alone.
 
-    The CSRF token is put in scope["state"]["csrf_token"] so templates can render it.
+    The CSRF token is put in scope["state"]["csrf_token"] so templates can render it; a handler that
+    calls `rotate_csrf` gets a new one, sent as a new cookie.
     """
 
-    def __init__(self, app: ASGIApp, *, secure_cookies: bool) -> None:
+    def __init__(self, app: ASGIApp, *, https: bool) -> None:
         self.app = app
-        self.secure = secure_cookies
+        self.https = https
+        self.csrf_cookie = csrf_cookie_name(https)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        token = _cookie_from_scope(scope, CSRF_COOKIE)
+        token = _cookie_from_scope(scope, self.csrf_cookie)
         fresh = token is None or not (20 <= len(token) <= 64)
         if fresh:
-            token = secrets.token_urlsafe(24)
-        scope.setdefault("state", {})["csrf_token"] = token
+            token = new_csrf_token()
+        state = scope.setdefault("state", {})
+        state["csrf_token"] = token
         static = str(scope.get("path", "")).startswith("/static/")
 
         async def send_with_headers(message: Message) -> None:
@@ -128,15 +183,18 @@ class SecurityMiddleware:
                 headers.setdefault("X-Content-Type-Options", "nosniff")
                 headers.setdefault("Referrer-Policy", "same-origin")
                 headers.setdefault("X-Frame-Options", "DENY")
+                headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+                if self.https:
+                    headers.setdefault("Strict-Transport-Security", STRICT_TRANSPORT_SECURITY)
                 if not static:
                     # Pages hold stories, names and links: no browser or proxy cache keeps a copy
                     # (nor the back button after a link is withdrawn). Static files stay cacheable.
                     headers.setdefault("Cache-Control", "no-store")
-                if fresh:
-                    secure = "; Secure" if self.secure else ""
+                if fresh or state.get("csrf_rotated"):
+                    secure = "; Secure" if self.https else ""
                     headers.append(
                         "Set-Cookie",
-                        f"{CSRF_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax{secure}",
+                        f"{self.csrf_cookie}={state['csrf_token']}; Path=/; HttpOnly; SameSite=Lax{secure}",
                     )
             await send(message)
 

@@ -52,12 +52,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def cmd_create_user(args: argparse.Namespace) -> int:
     from exchange.accounts.models import StaffRole
+    from exchange.accounts.passwords import password_problem
     from exchange.accounts.service import EmailTaken, create_user
     from exchange.db import make_engine, session_scope
 
     password = _read_password(args.password_stdin)
-    if len(password) < 10:
-        print("The password must be at least 10 characters.", file=sys.stderr)
+    if (problem := password_problem(password, email=args.email, name=args.name)) is not None:
+        print(f"That password can't be used. {problem}", file=sys.stderr)
         return 2
     engine = make_engine(get_settings().database_url)
     try:
@@ -141,7 +142,9 @@ def build_parser() -> argparse.ArgumentParser:
         "create-user",
         help="create a facilitator or programme lead",
         description="Create a staff account. The password is asked for twice, or read from standard input "
-        "when it is not a terminal (or with --password-stdin).",
+        "when it is not a terminal (or with --password-stdin). It must have at least 12 characters, not be "
+        "among the 10,000 most common passwords (nor one with a few digits or symbols added), not be one "
+        "repeated character, pattern or run of keys, and not be made from the person's name or email.",
     )
     user.add_argument("--email", required=True)
     user.add_argument("--name", required=True)

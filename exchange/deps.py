@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 from sqlmodel import Session
 
 from exchange.accounts.models import StaffRole, StaffUser
-from exchange.accounts.service import user_for_session
-from exchange.auth import CSRF_FIELD, STAFF_COOKIE, CookieSigner, csrf_matches, participant_cookie_name
+from exchange.accounts.service import login_for
+from exchange.auth import CSRF_FIELD, CookieSigner, csrf_matches, participant_cookie_name, staff_cookie_name
 from exchange.programmes.keys import participant_for_cookie
 from exchange.programmes.models import Participant
 from exchange.settings import Settings
@@ -48,10 +49,17 @@ DbSession = Annotated[Session, Depends(get_db)]
 
 
 def optional_staff(request: Request, db: DbSession) -> StaffUser | None:
-    token = request.cookies.get(STAFF_COOKIE)
-    user = user_for_session(db, token=token) if token and len(token) < 100 else None
-    request.state.staff = user
-    return user
+    """The signed-in staff user, if their session is alive (neither timeout passed); its last use is
+    refreshed here at most about once a minute. `request.state.staff_session` holds its token hash."""
+    settings: Settings = request.app.state.settings
+    token = request.cookies.get(staff_cookie_name(settings.https))
+    idle = timedelta(minutes=settings.staff_idle_minutes)
+    login = login_for(db, token=token, idle=idle) if token and len(token) < 100 else None
+    if login is not None and login.touched:
+        db.commit()
+    request.state.staff = login.user if login is not None else None
+    request.state.staff_session = login.session.token_hash if login is not None else None
+    return request.state.staff
 
 
 def require_staff(request: Request, user: Annotated[StaffUser | None, Depends(optional_staff)]) -> StaffUser:

@@ -69,6 +69,8 @@ class JsonFormatter(logging.Formatter):
             "exchange_id": getattr(record, "exchange_id", "-"),
             "msg": record.getMessage(),
         }
+        if isinstance(fields := getattr(record, "fields", None), dict):
+            line["fields"] = fields  # structured records (the security log, exchange/audit.py)
         if record.exc_info:
             line["exc"] = self.formatException(record.exc_info)
         return json.dumps(line, ensure_ascii=False)

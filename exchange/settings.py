@@ -27,9 +27,15 @@ class Settings(BaseSettings):
     secret_key: str = ""
     #: The public address people open; used in invite links and the websocket Origin check.
     public_url: str = ""
-    #: Cookies marked Secure; turn on behind HTTPS.
+    #: Cookies marked Secure; turn on behind HTTPS (a public_url starting with https:// does too).
     secure_cookies: bool = False
+    #: A staff login ends this many days after it began, used or not (the absolute timeout).
     staff_session_days: int = Field(default=14, ge=1, le=90)
+    #: ... and once it has gone unused this long (the idle timeout). Fractions are for tests.
+    staff_idle_minutes: float = Field(default=120.0, gt=0, le=90 * 24 * 60)
+    #: How often each instance re-checks the logins behind its open staff sockets (timeouts, a
+    #: sign-out whose broker message was lost, a removal from a programme).
+    staff_socket_check_seconds: float = Field(default=30.0, gt=0, le=3600)
     participant_cookie_days: int = Field(default=60, ge=1, le=365)
     #: Largest websocket frame a client may send, in bytes.
     ws_max_frame: int = Field(default=64 * 1024, ge=1024, le=4 * 1024 * 1024)
@@ -56,6 +62,11 @@ class Settings(BaseSettings):
     @property
     def base_url(self) -> str:
         return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def https(self) -> bool:
+        """Served over HTTPS: cookies are Secure (staff ones `__Host-`), and HSTS is sent."""
+        return self.secure_cookies or self.public_url.lower().startswith("https://")
 
     @property
     def is_sqlite(self) -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
+from exchange import audit
 from exchange.auth import CookieSigner, looks_like_token, participant_cookie_name, participant_cookie_path
 from exchange.deps import AppSettings, CsrfProtected, DbSession, OptionalParticipant, OptionalStaff, Signer
 from exchange.i18n import _, ngettext
@@ -56,8 +57,17 @@ def _set_device_cookies(response: Response, *, value: str, exchange_id: int, set
             path=path,
             httponly=True,
             samesite="lax",
-            secure=settings.secure_cookies,
+            secure=settings.https,  # path-scoped, so Secure but never __Host-
         )
+
+
+def _record(request: Request, db: DbSession, kind: audit.Kind, participant: Participant, **detail: str) -> None:
+    """A practitioner's own step with their link (opened, handed over) in the programme's security log."""
+    exchange = db.get(Exchange, participant.exchange_id)
+    audit.record(
+        db, kind, who=f"p:{participant.id}", address=audit.address_of(request),
+        programme_id=exchange.programme_id if exchange else None, exchange_id=participant.exchange_id, detail=detail,
+    )
 
 
 def _to_page(participant: Participant) -> RedirectResponse:
@@ -100,6 +110,10 @@ async def join_handover(
     outcome = keys.redeem_handover(
         db, secret=resolve_secret(settings), participant=participant, typed=typed if isinstance(typed, str) else ""
     )
+    if isinstance(outcome, tuple):
+        _record(request, db, audit.Kind.HANDOVER_FAILED, participant, reason=outcome[0].value)
+    else:
+        _record(request, db, audit.Kind.HANDOVER_DONE, participant)
     db.commit()
     if isinstance(outcome, tuple):
         refused, left = outcome
@@ -157,6 +171,7 @@ def join_claim(
     device_secret = keys.claim(db, participant=participant) if participant.claimed_at is None else None
     if device_secret is None:
         return _opened_elsewhere(request, db, token, participant, status_code=409)
+    _record(request, db, audit.Kind.LINK_OPENED, participant)
     db.commit()
     response = _to_page(participant)
     value = keys.cookie_value(signer, participant, device_secret)
@@ -173,6 +188,7 @@ def handover_code(
     if participant is None or exchange is None:
         return link_not_valid(request)
     code, expires = keys.start_handover(db, secret=resolve_secret(settings), participant=participant)
+    _record(request, db, audit.Kind.HANDOVER_STARTED, participant)
     db.commit()
     return render(
         request,

@@ -99,6 +99,17 @@ def add_member(db: Session, *, lead: StaffUser, programme: Programme, user: Staf
     return True
 
 
+def remove_member(db: Session, *, lead: StaffUser, programme: Programme, user: StaffUser) -> bool:
+    """A lead takes a staff user out of a programme; False if they weren't in it."""
+    if lead.role != StaffRole.LEAD:
+        raise NotAllowed("only programme leads remove members")
+    member = db.get(ProgrammeMember, (programme.id, user.id))
+    if member is None:
+        return False
+    db.delete(member)
+    return True
+
+
 def set_retention(db: Session, *, lead: StaffUser, programme: Programme, days: int | None) -> None:
     """A lead sets how many days ended exchanges keep their stories (None: without limit)."""
     if lead.role != StaffRole.LEAD:

@@ -7,6 +7,8 @@ from datetime import timedelta
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 
+from exchange import audit
+from exchange.accounts.models import StaffUser
 from exchange.accounts.service import get_user_by_email
 from exchange.deps import (
     AppSettings,
@@ -143,11 +145,40 @@ async def programme_add_member(request: Request, programme_id: int, db: DbSessio
         member = get_user_by_email(db, email=parse_form(MemberForm, data).email)
         if member is None:
             raise FormErrors({"email": _("No staff account uses this email. Create it with `exchange create-user`.")})
-        service.add_member(db, lead=user, programme=programme, user=member)
+        added = service.add_member(db, lead=user, programme=programme, user=member)
     except FormErrors as exc:
         return _programme_page(request, db, user, programme_id, status_code=400, errors=exc.errors, form=data)
+    if added:
+        audit.record(
+            db, audit.Kind.MEMBER_ADDED, who=user.id, address=audit.address_of(request), programme_id=programme_id,
+            detail={"member": member.id},
+        )
     db.commit()
     return _see_other(f"/programmes/{programme_id}")
+
+
+@router.post("/programmes/{programme_id}/members/{member_id}/remove", dependencies=[CsrfProtected])
+async def programme_remove_member(
+    request: Request, programme_id: int, member_id: int, db: DbSession, user: CurrentLead
+) -> Response:
+    """A lead takes someone out of the programme: its pages refuse them and their live consoles of its
+    exchanges close at once, on every instance. Leads can't remove themselves."""
+    programme = service.programme_for(db, user=user, programme_id=programme_id)
+    if programme is None:
+        raise HTTPException(status_code=404)
+    member = db.get(StaffUser, member_id) if service.valid_id(member_id) else None
+    if member is None or member.id == user.id:
+        raise HTTPException(status_code=404 if member is None else 409, detail=_("You can't remove yourself."))
+    if not service.remove_member(db, lead=user, programme=programme, user=member):
+        raise HTTPException(status_code=404)
+    audit.record(
+        db, audit.Kind.MEMBER_REMOVED, who=user.id, address=audit.address_of(request), programme_id=programme_id,
+        detail={"member": member.id},
+    )
+    exchange_ids = [e.id for e in service.exchanges_in(db, programme=programme) if e.id is not None]
+    db.commit()
+    await request.app.state.staff_sockets.leave_programme(user_id=member_id, exchange_ids=exchange_ids)
+    return _see_other(f"/programmes/{programme_id}#members-h")
 
 
 @router.post("/programmes/{programme_id}/retention", dependencies=[CsrfProtected])
@@ -469,8 +500,16 @@ async def participant_add(
         return _exchange_page(request, db, exchange, settings, status_code=400, errors=exc.errors, form=data)
     except service.NotAllowed:
         raise HTTPException(status_code=409, detail=_("This exchange has ended.")) from None
+    _record_link(request, db, audit.Kind.LINK_ISSUED, user, exchange, participant)
     db.commit()
     return _see_other(f"/exchanges/{exchange_id}?invited={participant.id}#participant-{participant.id}")
+
+
+def _record_link(request: Request, db: DbSession, kind: audit.Kind, user: StaffUser, exchange: Exchange, participant: Participant) -> None:
+    audit.record(
+        db, kind, who=user.id, address=audit.address_of(request), programme_id=exchange.programme_id,
+        exchange_id=exchange.id, detail={"participant": participant.id},
+    )
 
 
 def _participant_or_404(db: DbSession, exchange: Exchange, participant_id: int) -> Participant:
@@ -498,6 +537,7 @@ async def participant_revoke(
     if not _confirmed(await request.form()):
         return _confirm_page(request, exchange, participant, "revoke")
     service.revoke(db, participant=participant)
+    _record_link(request, db, audit.Kind.LINK_REVOKED, user, exchange, participant)
     db.commit()
     await request.app.state.hubs.kick(exchange_id, f"p:{participant_id}")
     return _see_other(f"/exchanges/{exchange_id}#participant-{participant_id}")
@@ -513,6 +553,7 @@ async def participant_reissue(
     if in_use and not _confirmed(await request.form()):
         return _confirm_page(request, exchange, participant, "reissue")  # it would sign them out
     service.reissue(db, secret=resolve_secret(settings), participant=participant)
+    _record_link(request, db, audit.Kind.LINK_REISSUED, user, exchange, participant)
     db.commit()
     await request.app.state.hubs.kick(exchange_id, f"p:{participant_id}")
     return _see_other(f"/exchanges/{exchange_id}?invited={participant_id}#participant-{participant_id}")

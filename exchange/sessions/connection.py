@@ -29,12 +29,16 @@ class Connection:
 
     __slots__ = (
         "actor", "staff", "limit", "close_code", "_send", "_writable", "_write_text", "_backlog", "_writer", "_closer",
-        "_owner",
+        "_owner", "session", "used",
     )
 
-    def __init__(self, actor: Actor, *, send: Send, limit: int) -> None:
+    def __init__(self, actor: Actor, *, send: Send, limit: int, session: str | None = None) -> None:
         self.actor = actor
         self.staff = actor.role in STAFF_ROLES
+        #: A staff socket's login (the session's token hash; memory only, never sent or logged), so it
+        #: closes when that login ends (exchange/accounts/sockets.py); `used` once it sends a command.
+        self.session = session
+        self.used = False
         self.limit = limit
         self.close_code: int | None = None
         self._send = send

@@ -13,6 +13,7 @@ import asyncio
 import logging
 import re
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -20,17 +21,19 @@ from sqlmodel import Session
 from starlette.requests import cookie_parser
 from starlette.types import Receive, Scope, Send
 
-from exchange.accounts.service import user_for_session
-from exchange.auth import STAFF_COOKIE, participant_cookie_name
+from exchange import audit
+from exchange.accounts.service import login_for
+from exchange.auth import participant_cookie_name, staff_cookie_name
 from exchange.i18n import _
 from exchange.logs import current_exchange
 from exchange.programmes.keys import participant_for_cookie
 from exchange.programmes.models import Exchange, ExchangeStatus, Participant, ProgrammeMember
 from exchange.prompts.models import PhasePlan
 from exchange.sessions import protocol
+from exchange.sessions.activities.redaction_data import RedactContribution
 from exchange.sessions.commands import Actor, Join, Role, StartExchange
 from exchange.sessions.connection import Connection
-from exchange.sessions.hub import Hub
+from exchange.sessions.hub import Accepted, Hub
 from exchange.sessions.machine import Rejected
 from exchange.sessions.registry import HubRegistry
 from exchange.timeutil import utcnow
@@ -46,6 +49,8 @@ POLICY_VIOLATION = 1008
 class _Who:
     actor: Actor
     participant: Participant | None
+    #: A staff member's session (its token hash), so the socket closes when that login ends.
+    session: str | None = None
 
 
 @dataclass(frozen=True)
@@ -86,11 +91,17 @@ def _authenticate(app: Any, cookies: dict[str, str], exchange_id: int) -> _Who |
         if participant is not None and participant.rules_accepted_at is not None:
             actor = Actor(role=Role.PARTICIPANT, id=f"p:{participant.id}", name=participant.name)
             return _Who(actor, participant)
-        token = cookies.get(STAFF_COOKIE)
-        user = user_for_session(db, token=token) if token and len(token) < 100 else None
+        settings = app.state.settings
+        token = cookies.get(staff_cookie_name(settings.https))
+        idle = timedelta(minutes=settings.staff_idle_minutes)
+        login = login_for(db, token=token, idle=idle) if token and len(token) < 100 else None
+        if login is not None and login.touched:
+            db.commit()
+        user = login.user if login is not None else None
         if user is not None and db.get(ProgrammeMember, (exchange.programme_id, user.id)) is not None:
             role = Role.LEAD if user.role == "lead" and user.id != exchange.created_by else Role.FACILITATOR
-            return _Who(Actor(role=role, id=f"staff:{user.id}", name=user.name), None)
+            actor = Actor(role=role, id=f"staff:{user.id}", name=user.name)
+            return _Who(actor, None, session=login.session.token_hash if login is not None else None)
     return None
 
 
@@ -130,7 +141,7 @@ async def live_socket(app: Any, scope: Scope, receive: Receive, send: Send, exch
         return
     registry: HubRegistry = app.state.hubs
     hub = await registry.get(exchange_id)
-    connection = Connection(who.actor, send=send, limit=settings.ws_queue_frames)
+    connection = Connection(who.actor, send=send, limit=settings.ws_queue_frames, session=who.session)
     try:
         last_seq = await _hello(receive, send)
         if last_seq is False:
@@ -198,6 +209,7 @@ async def _answer(app: Any, hub: Hub, connection: Connection, message: dict[str,
     elif isinstance(frame, protocol.Hello):
         connection.offer(protocol.error(code="unexpected", message="Already said hello."))
     else:
+        connection.used = True  # a staff login in use: its idle timeout starts again (accounts/sockets.py)
         await _run_command(app, hub, connection, frame)
     return True
 
@@ -216,4 +228,21 @@ async def _run_command(app: Any, hub: Hub, connection: Connection, frame: protoc
             connection.offer(protocol.rejected(command_id=frame.id, code=plan.code, message=plan.message))
             return
         command = command.model_copy(update={"plan": plan})
-    await hub.submit(command, connection.actor, frame.id, reply_to=connection)
+    outcome = await hub.submit(command, connection.actor, frame.id, reply_to=connection)
+    if isinstance(command, RedactContribution) and isinstance(outcome, Accepted) and not outcome.duplicate:
+        await asyncio.to_thread(_record_redaction, app, hub.exchange_id, connection.actor, command)
+
+
+def _record_redaction(app: Any, exchange_id: int, actor: Actor, command: RedactContribution) -> None:
+    """A redaction from a lead's console goes into the programme's security log."""
+    prefix, _sep, number = actor.id.partition(":")
+    with Session(app.state.engine) as db:
+        exchange = db.get(Exchange, exchange_id)
+        if exchange is None or prefix != "staff" or not number.isdigit():
+            return
+        detail = {"item": command.item_id, "via": "console"}
+        audit.record(
+            db, audit.Kind.REDACTION, who=int(number), programme_id=exchange.programme_id, exchange_id=exchange_id,
+            detail=detail,
+        )
+        db.commit()

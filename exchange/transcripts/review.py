@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
+from exchange import audit
 from exchange.deps import CsrfProtected, DbSession, OptionalParticipant
 from exchange.i18n import _
 from exchange.programmes import service
@@ -138,4 +139,9 @@ def my_contributions(request: Request, exchange_id: int, db: DbSession, particip
     exchange = _own_exchange(db, participant, exchange_id)
     assert participant is not None
     body = markdown.render_own(meta_of(db, exchange), _own(request, db, exchange, participant))
+    audit.record(
+        db, audit.Kind.EXPORT_OWN, who=f"p:{participant.id}", address=audit.address_of(request),
+        programme_id=exchange.programme_id, exchange_id=exchange_id,
+    )
+    db.commit()
     return download(body, "md", f"exchange-{exchange_id}-my-contributions.md")

@@ -9,6 +9,7 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
+from exchange import audit
 from exchange.accounts.models import StaffRole
 from exchange.deps import (
     CsrfProtected,
@@ -66,6 +67,12 @@ def transcript(request: Request, exchange_id: int, fmt: str, db: DbSession, user
         return stories_deleted(request, exchange)
     envelopes = request.app.state.hubs.store.read_sync(exchange_id)
     body = export(fmt, envelopes, meta_of(db, exchange), roster_of(db, exchange))
+    assert user is not None
+    audit.record(
+        db, audit.Kind.EXPORT_TRANSCRIPT, who=user.id, address=audit.address_of(request),
+        programme_id=exchange.programme_id, exchange_id=exchange_id, detail={"format": fmt},
+    )
+    db.commit()
     return download(body, fmt, f"exchange-{exchange_id}-transcript.{fmt}")
 
 
@@ -78,6 +85,9 @@ def programme_export(request: Request, programme_id: int, db: DbSession, user: O
     if programme is None:
         raise HTTPException(status_code=404)
     body = programme_zip(db, request.app.state.hubs.store, programme)
+    assert user is not None
+    audit.record(db, audit.Kind.EXPORT_PROGRAMME, who=user.id, address=audit.address_of(request), programme_id=programme_id)
+    db.commit()
     headers = {
         "Content-Disposition": f'attachment; filename="programme-{programme_id}-transcripts.zip"',
         "X-Content-Type-Options": "nosniff",
@@ -135,4 +145,10 @@ async def redact(request: Request, exchange_id: int, db: DbSession, user: Curren
     outcome = await hub.submit(command, actor, command_id)
     if isinstance(outcome, Rejected):
         return render(request, "error.html", status_code=400, title=_("Nothing was redacted"), message=outcome.message)
+    if not getattr(outcome, "duplicate", False):
+        audit.record(
+            db, audit.Kind.REDACTION, who=user.id, address=audit.address_of(request),
+            programme_id=exchange.programme_id, exchange_id=exchange_id, detail={"item": command.item_id, "via": "page"},
+        )
+        db.commit()
     return RedirectResponse(f"/exchanges/{exchange_id}", status_code=303)

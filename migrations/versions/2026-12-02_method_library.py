@@ -4,8 +4,8 @@
 - plan_template_version: each saved version's whole plan; (template_id, number) unique.
 - exchange.template_version_id: the library version an exchange's plan was copied from.
 
-Revision ID: 0006
-Revises: 0003
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-12-02 12:00:00
 """
 
@@ -17,8 +17,8 @@ from alembic import op
 
 import exchange.db
 
-revision: str = '0006'
-down_revision: str | None = '0003'
+revision: str = '0005'
+down_revision: str | None = '0004'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 import typing
+import hashlib
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -150,6 +151,11 @@ DOORS: list[Door] = [
     Door("POST", "/e/{exchange_id}/record/items", "404 303 404 404 404 404 404",
          url="/e/{X}/record/items", form={"action": "off", "item_id": "story-1"}),
     Door("GET", "/e/{exchange_id}/my-contributions.md", "404 200 404 404 404 404 404", url="/e/{X}/my-contributions.md"),
+    # A staff member's own account, and a lead's view of their programme's security.
+    Door("GET", "/account", f"{STAFF_ONLY} 200 200 200 200"),
+    Door("GET", "/programmes/{programme_id}/security", "login login login 404 404 404 200", url="/programmes/{P}/security"),
+    Door("POST", "/programmes/{programme_id}/members/{member_id}/remove", f"{STAFF_ONLY} 403 403 404 404",
+         url="/programmes/{P}/members/999999/remove"),
     # The method library: a programme's plans, plan files and imports (a refusal changes nothing).
     Door("GET", "/programmes/{programme_id}/library", MEMBERS_PAGE, url="/programmes/{P}/library"),
     Door("GET", "/programmes/{programme_id}/library/versions/{version_id}/plan.json", f"{STAFF_ONLY} 404 404 404 404",
@@ -164,6 +170,11 @@ DOORS: list[Door] = [
     Door("GET", "/healthz", "200 200 200 200 200 200 200"),
     Door("GET", "/readyz", "200 200 200 200 200 200 200"),
     Door("GET", "/static", "200 200 200 200 200 200 200", url="/static/css/app.css"),
+    # Last: a wrong current password counts as a failed login, and logging out everywhere ends every
+    # session of the user, the world's own included.
+    Door("POST", "/account/password", f"{STAFF_ONLY} 400 400 400 400",
+         form={"current_password": "not the password", "new_password": "x", "confirm_password": "y"}),
+    Door("POST", "/account/logout-everywhere", "login login login login login login login", own_session=True),
 ]  # fmt: skip
 
 #: The live socket, which the app serves before its router: what the handshake gives each role.
@@ -349,7 +360,10 @@ class Knock:
         """Only the role's cookies go out, and whatever the answer sets is dropped: nothing carries over."""
         http = _client(world)
         http.cookies.clear()
-        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
+        cookie = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        # Each role comes from an address of its own, as browsers do: logins are throttled per address.
+        digest = hashlib.sha256(cookie.encode()).digest()
+        headers = {"Cookie": cookie, "X-Forwarded-For": f"198.18.{digest[0]}.{digest[1]}"}
         if self.form is None:
             return http.request(self.method, self.url, headers=headers)
         return http.request(self.method, self.url, data={**self.form, CSRF_FIELD: self.cookies[CSRF_COOKIE]}, headers=headers)
@@ -399,6 +413,10 @@ def test_every_role_at_every_door(world: World) -> None:
                 wrong.append(f"{door.method} {door.path} as {role_name}: expected {expected}, got {got}")
             if before is not None and snapshot(world) != before:
                 wrong.append(f"{door.method} {door.path} as {role_name}: refused ({got}) but the database changed")
+    # The last door logged every staff member out everywhere: sign them in again for the tests after.
+    for role in world.roles.values():
+        if role.staff:
+            role.cookies.update(world.fresh_staff_cookies(role))
     assert not wrong, "\n".join(wrong)
 
 

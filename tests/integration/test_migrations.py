@@ -31,6 +31,7 @@ EXPECTED_TABLES = {
     "session_event",
     "plan_template",
     "plan_template_version",
+    "security_event",
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import re
 
 import httpx
@@ -25,11 +26,22 @@ def seed_staff(database_url: str, *, email: str, name: str, role: str, password:
         engine.dispose()
 
 
-class WebClient:
-    """One browser: its own cookie jar; forms carry the CSRF token from the cookie like the pages do."""
+def client_address() -> str:
+    """A client address of its own (198.18.0.0/15, for tests): logins are throttled per address too."""
+    return f"198.{random.randint(18, 19)}.{random.randint(0, 255)}.{random.randint(1, 254)}"
 
-    def __init__(self, base_url: str) -> None:
-        self.http = httpx.Client(base_url=base_url, follow_redirects=False, timeout=10.0)
+
+class WebClient:
+    """One browser: its own cookie jar; forms carry the CSRF token from the cookie like the pages do.
+
+    Each browser comes from an address of its own, which the test server (trusting 127.0.0.1 as its
+    proxy) reads from X-Forwarded-For, as it would behind the load balancer.
+    """
+
+    def __init__(self, base_url: str, *, address: str | None = None) -> None:
+        self.address = address or client_address()
+        headers = {"X-Forwarded-For": self.address}
+        self.http = httpx.Client(base_url=base_url, follow_redirects=False, timeout=10.0, headers=headers)
         self.http.get("/login")  # any page hands out the CSRF cookie
 
     def close(self) -> None:

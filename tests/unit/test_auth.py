@@ -8,30 +8,44 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import Engine
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session, SQLModel, select
 
 import exchange.accounts.models  # noqa: F401 - registers tables
 import exchange.programmes.models  # noqa: F401
 import exchange.sessions.models  # noqa: F401
 from exchange.accounts.models import LoginThrottle, StaffRole, StaffSession
 from exchange.accounts.service import (
-    FREE_FAILURES,
-    MAX_LOCK,
-    THROTTLE_WINDOW,
     EmailTaken,
-    _throttle_key,
+    WeakPassword,
     authenticate,
     create_user,
+    end_all_sessions,
     end_session,
+    forget_dead_sessions,
+    login_for,
+    session_count,
     start_session,
-    user_for_session,
+)
+from exchange.accounts.throttle import (
+    ACCOUNT_FREE,
+    ADDRESS_FREE,
+    MAX_WAIT,
+    TRUSTED_BELOW,
+    WINDOW,
+    account_key,
+    address_key,
+    wait_after,
 )
 from exchange.auth import (
     CONTENT_SECURITY_POLICY,
     CSRF_COOKIE,
+    PERMISSIONS_POLICY,
     CookieSigner,
     SecurityMiddleware,
+    csrf_cookie_name,
     csrf_matches,
+    rotate_csrf,
+    staff_cookie_name,
     hash_password,
     looks_like_token,
     new_token,
@@ -133,13 +147,20 @@ def test_the_content_security_policy_allows_no_inline_code() -> None:
 
 
 async def _through_middleware(
-    cookie: str | None, path: str = "/", own: list[tuple[bytes, bytes]] | None = None
+    cookie: str | None,
+    path: str = "/",
+    own: list[tuple[bytes, bytes]] | None = None,
+    *,
+    https: bool = False,
+    rotate: bool = False,
 ) -> tuple[dict[str, object], list[tuple[bytes, bytes]]]:
     """Run one request through SecurityMiddleware; return the scope the app saw and the headers sent."""
     seen: dict[str, object] = {}
     sent: list[dict[str, object]] = []
 
     async def app(scope, receive, send) -> None:  # noqa: ANN001
+        if rotate:
+            rotate_csrf(scope)
         seen.update(scope)
         headers = [(b"content-type", b"text/html"), *(own or [])]
         await send({"type": "http.response.start", "status": 200, "headers": headers})
@@ -153,7 +174,7 @@ async def _through_middleware(
 
     headers = [(b"cookie", cookie.encode())] if cookie is not None else []
     scope = {"type": "http", "path": path, "headers": headers}
-    await SecurityMiddleware(app, secure_cookies=False)(scope, receive, send)
+    await SecurityMiddleware(app, https=https)(scope, receive, send)
     return seen, list(sent[0]["headers"])  # type: ignore[arg-type]
 
 
@@ -189,6 +210,39 @@ async def test_security_middleware_keeps_dynamic_responses_out_of_caches() -> No
     assert [v for k, v in headers if k == b"cache-control"] == [b"private, max-age=60"]
 
 
+async def test_over_https_cookies_are_host_prefixed_and_hsts_is_sent() -> None:
+    assert staff_cookie_name(True) == "__Host-exchange_staff" and csrf_cookie_name(True) == "__Host-exchange_csrf"
+    assert staff_cookie_name(False) == "exchange_staff" and csrf_cookie_name(False) == CSRF_COOKIE
+    scope, headers = await _through_middleware(None, https=True)
+    [cookie] = [v.decode() for k, v in headers if k == b"set-cookie"]
+    assert cookie.startswith(f"__Host-exchange_csrf={scope['state']['csrf_token']};")  # type: ignore[index]
+    assert "; Secure" in cookie and "Path=/" in cookie and "Domain" not in cookie
+    assert (b"strict-transport-security", b"max-age=31536000; includeSubDomains") in headers
+    # The prefixed cookie is the one read back; an unprefixed one is not this site's over HTTPS.
+    token = scope["state"]["csrf_token"]  # type: ignore[index]
+    scope, headers = await _through_middleware(f"__Host-exchange_csrf={token}", https=True)
+    assert scope["state"]["csrf_token"] == token and not [v for k, v in headers if k == b"set-cookie"]  # type: ignore[index]
+
+    _, headers = await _through_middleware(None)
+    assert b"strict-transport-security" not in [k for k, _ in headers]  # plain HTTP: HSTS would be ignored
+
+
+async def test_every_response_has_a_permissions_policy_denying_powerful_features() -> None:
+    for path in ("/", "/static/css/app.css"):
+        _, headers = await _through_middleware(None, path)
+        assert (b"permissions-policy", PERMISSIONS_POLICY.encode()) in headers
+    for feature in ("camera", "microphone", "geolocation", "payment", "usb"):
+        assert f"{feature}=()" in PERMISSIONS_POLICY
+
+
+async def test_a_rotated_csrf_token_goes_out_as_a_new_cookie() -> None:
+    old = "o" * 32
+    scope, headers = await _through_middleware(f"{CSRF_COOKIE}={old}", rotate=True)
+    new = scope["state"]["csrf_token"]  # type: ignore[index]
+    assert new != old and len(new) >= 20
+    assert [v.decode().split(";")[0] for k, v in headers if k == b"set-cookie"] == [f"{CSRF_COOKIE}={new}"]
+
+
 # --- staff accounts: throttling and sessions (service logic on an in-memory database) --------
 
 
@@ -209,6 +263,9 @@ def db(engine: Engine) -> Iterator[Session]:
 
 
 PASSWORD = "correct horse battery"
+HOME = "198.51.100.7"  # the owner's address
+ATTACKER = "203.0.113.66"
+IDLE = timedelta(minutes=120)
 
 
 @pytest.fixture
@@ -218,78 +275,123 @@ def user_email(db: Session) -> str:
     return "grace@example.org"
 
 
+def _try(db: Session, email: str, password: str, at: object, address: str = ATTACKER):  # noqa: ANN202
+    return authenticate(db, email=email, password=password, address=address, now=at)  # type: ignore[arg-type]
+
+
 def test_create_user_normalises_and_refuses_duplicates(db: Session, user_email: str) -> None:
-    result = authenticate(db, email="GRACE@example.org", password=PASSWORD)
+    result = authenticate(db, email="GRACE@example.org", password=PASSWORD, address=HOME)
     assert result.user is not None
     assert (result.user.email, result.user.name, result.user.role) == (user_email, "Grace", StaffRole.FACILITATOR)
     with pytest.raises(EmailTaken):
         create_user(db, email="grace@EXAMPLE.org", name="Other", role=StaffRole.LEAD, password=PASSWORD)
 
 
-def test_failures_lock_an_email_for_a_growing_while(db: Session, user_email: str) -> None:
+@pytest.mark.parametrize("password", ["short pass", "a" * 12, "password1234", "gracegrace11"])
+def test_create_user_refuses_weak_passwords(db: Session, password: str) -> None:
+    with pytest.raises(WeakPassword):
+        create_user(db, email="grace@example.org", name="Grace", role=StaffRole.LEAD, password=password)
+
+
+def test_failures_wait_for_a_growing_while(db: Session, user_email: str) -> None:
     now = utcnow()
-    for i in range(FREE_FAILURES):
-        result = authenticate(db, email=user_email, password="guess", now=now + timedelta(seconds=i))
+    for i in range(ACCOUNT_FREE):
+        result = _try(db, user_email, "guess", now + timedelta(seconds=i))
         assert result.user is None and result.retry_after is None
-    last = now + timedelta(seconds=FREE_FAILURES - 1)
+        assert result.named_user_id is not None  # for the security log, never for the page
+    last = now + timedelta(seconds=ACCOUNT_FREE - 1)
 
-    locked = authenticate(db, email=user_email, password=PASSWORD, now=last + timedelta(seconds=1))
-    assert locked.user is None  # even the right password, while locked
-    assert locked.retry_after == timedelta(seconds=1)
-    assert db.get(LoginThrottle, _throttle_key(user_email)).failures == FREE_FAILURES  # a lock adds nothing
+    held = _try(db, user_email, PASSWORD, last + timedelta(seconds=1))
+    assert held.user is None  # even the right password, from the address that was failing
+    assert held.retry_after == timedelta(seconds=1)
+    assert db.get(LoginThrottle, account_key(user_email)).failures == ACCOUNT_FREE  # a refusal adds nothing
 
-    # Once the 2 s lock passes, one more failure locks for 4 s, then 8 s.
+    # Once the 2 s wait passes, one more failure means 4 s, then 8 s.
     after = last + timedelta(seconds=2)
-    assert authenticate(db, email=user_email, password="guess", now=after).retry_after is None
-    assert authenticate(db, email=user_email, password=PASSWORD, now=after + timedelta(seconds=3)).retry_after
+    assert _try(db, user_email, "guess", after).retry_after is None
+    assert _try(db, user_email, PASSWORD, after + timedelta(seconds=3)).retry_after
     after += timedelta(seconds=4)
-    assert authenticate(db, email=user_email, password="guess", now=after).retry_after is None
-    assert authenticate(db, email=user_email, password=PASSWORD, now=after + timedelta(seconds=7)).retry_after
+    assert _try(db, user_email, "guess", after).retry_after is None
+    assert _try(db, user_email, PASSWORD, after + timedelta(seconds=7)).retry_after
 
-    ok = authenticate(db, email=user_email, password=PASSWORD, now=after + timedelta(seconds=8))
+    ok = _try(db, user_email, PASSWORD, after + timedelta(seconds=8))
     assert ok.user is not None
-    db.flush()
-    assert db.get(LoginThrottle, _throttle_key(user_email)) is None  # success clears the record
+    db.commit()
+    # The right password takes its own attempt back, but lifts no wait an attack caused.
+    assert db.get(LoginThrottle, account_key(user_email)).failures == ACCOUNT_FREE + 2
 
 
-def test_the_lock_never_exceeds_its_maximum(db: Session) -> None:
-    key = _throttle_key("many@example.org")
+def test_the_owner_gets_in_from_an_address_that_has_not_been_failing(db: Session, user_email: str) -> None:
     now = utcnow()
-    db.add(LoginThrottle(key=key, failures=60, last_failure_at=now))
-    db.flush()
-    result = authenticate(db, email="many@example.org", password="x", now=now)
-    assert result.retry_after == MAX_LOCK
+    db.add(LoginThrottle(key=account_key(user_email), failures=500, last_failure_at=now))
+    db.add(LoginThrottle(key=address_key(ATTACKER), failures=500, last_failure_at=now))
+    db.commit()
+    assert _try(db, user_email, PASSWORD, now).retry_after == MAX_WAIT  # the attacker's address waits
+    assert _try(db, user_email, PASSWORD, now, HOME).user is not None  # the owner does not
+    db.commit()
+    # An address that starts failing against an account under attack waits like the attacker.
+    for _ in range(TRUSTED_BELOW):
+        assert _try(db, user_email, "typo", now, HOME).retry_after is None
+    assert _try(db, user_email, PASSWORD, now, HOME).retry_after == MAX_WAIT
+
+
+def test_an_address_waits_after_failing_across_many_accounts(db: Session) -> None:
+    now = utcnow()
+    for i in range(ADDRESS_FREE):
+        assert _try(db, f"user{i}@example.org", "guess", now).retry_after is None
+    held = _try(db, "fresh@example.org", "guess", now)
+    assert held.retry_after == timedelta(seconds=2)
+    assert _try(db, "fresh@example.org", "guess", now, HOME).retry_after is None  # other addresses are not held
+
+
+def test_the_wait_never_exceeds_its_maximum() -> None:
+    assert wait_after(ACCOUNT_FREE - 1, ACCOUNT_FREE) == timedelta(0)
+    assert wait_after(ACCOUNT_FREE, ACCOUNT_FREE) == timedelta(seconds=2)
+    assert wait_after(10**6, ACCOUNT_FREE) == MAX_WAIT
 
 
 def test_failures_are_forgotten_after_the_window(db: Session, user_email: str) -> None:
     start = utcnow()
-    for _ in range(FREE_FAILURES):
-        authenticate(db, email=user_email, password="guess", now=start)
-    later = start + THROTTLE_WINDOW + timedelta(seconds=1)
-    assert authenticate(db, email=user_email, password="guess", now=later).retry_after is None
-    assert db.get(LoginThrottle, _throttle_key(user_email)).failures == 1
+    for _ in range(ACCOUNT_FREE):
+        _try(db, user_email, "guess", start)
+    later = start + WINDOW + timedelta(seconds=1)
+    assert _try(db, user_email, "guess", later).retry_after is None
+    assert db.get(LoginThrottle, account_key(user_email)).failures == 1
 
 
 def test_unknown_emails_are_throttled_alike_and_the_key_ignores_case(db: Session) -> None:
     now = utcnow()
-    for _ in range(FREE_FAILURES):
-        assert authenticate(db, email="Nobody@Example.org", password="guess", now=now).retry_after is None
-    assert authenticate(db, email=" nobody@example.ORG ", password="guess", now=now).retry_after is not None
-    assert authenticate(db, email="somebody@example.org", password="guess", now=now).retry_after is None
+    for _ in range(ACCOUNT_FREE):
+        assert _try(db, "Nobody@Example.org", "guess", now).retry_after is None
+    assert _try(db, " nobody@example.ORG ", "guess", now).retry_after is not None
+    assert _try(db, "somebody@example.org", "guess", now).retry_after is None
+
+
+def test_a_right_password_forgives_the_owners_own_typos(db: Session, user_email: str) -> None:
+    now = utcnow()
+    for _ in range(ACCOUNT_FREE - 1):
+        _try(db, user_email, "typo", now, HOME)
+    assert _try(db, user_email, PASSWORD, now, HOME).user is not None
+    db.commit()
+    assert db.get(LoginThrottle, account_key(user_email)) is None
+    assert db.get(LoginThrottle, address_key(HOME)).failures == ACCOUNT_FREE - 1  # the address keeps its count
+    # Neither table holds an email or an address, only hashes.
+    assert all(user_email not in row.key and HOME not in row.key for row in db.exec(select(LoginThrottle)))
 
 
 def test_sessions_open_expire_and_end(db: Session, user_email: str) -> None:
-    user = authenticate(db, email=user_email, password=PASSWORD).user
+    user = authenticate(db, email=user_email, password=PASSWORD, address=HOME).user
     assert user is not None
     token = start_session(db, user=user, days=14)
     db.commit()
     assert looks_like_token(token)
-    assert user_for_session(db, token=token).id == user.id
-    assert user_for_session(db, token=new_token()) is None
+    assert login_for(db, token=token, idle=IDLE).user.id == user.id  # type: ignore[union-attr]
+    assert login_for(db, token=new_token(), idle=IDLE) is None
 
-    end_session(db, token=token)
+    ended = end_session(db, token=token)
     db.commit()
-    assert user_for_session(db, token=token) is None
+    assert ended is not None and ended.user_id == user.id
+    assert login_for(db, token=token, idle=IDLE) is None
 
     stale = start_session(db, user=user, days=1)
     db.commit()
@@ -298,4 +400,38 @@ def test_sessions_open_expire_and_end(db: Session, user_email: str) -> None:
     record.expires_at = utcnow() - timedelta(seconds=1)
     db.add(record)
     db.commit()
-    assert user_for_session(db, token=stale) is None
+    assert login_for(db, token=stale, idle=IDLE) is None
+
+
+def test_an_unused_session_ends_after_the_idle_timeout_and_use_is_written_sparingly(
+    db: Session, user_email: str
+) -> None:
+    user = authenticate(db, email=user_email, password=PASSWORD, address=HOME).user
+    assert user is not None
+    start = utcnow()
+    token = start_session(db, user=user, days=14, now=start)
+    db.commit()
+    soon = login_for(db, token=token, idle=IDLE, now=start + timedelta(seconds=30))
+    assert soon is not None and not soon.touched  # within a minute: no write
+    later = login_for(db, token=token, idle=IDLE, now=start + timedelta(minutes=100))
+    assert later is not None and later.touched
+    db.commit()
+    # Used at 100 min, so alive at 200 min (120 idle from the last use), over at 221.
+    assert login_for(db, token=token, idle=IDLE, now=start + timedelta(minutes=200)) is not None
+    db.commit()
+    assert login_for(db, token=token, idle=IDLE, now=start + timedelta(minutes=200 + 121)) is None
+    assert forget_dead_sessions(db, idle=IDLE, now=start + timedelta(minutes=400)) == 1
+
+
+def test_logging_out_everywhere_ends_every_session_of_the_user(db: Session, user_email: str) -> None:
+    user = authenticate(db, email=user_email, password=PASSWORD, address=HOME).user
+    other = create_user(db, email="ada@example.org", name="Ada", role=StaffRole.LEAD, password=PASSWORD)
+    assert user is not None and user.id is not None
+    tokens = [start_session(db, user=user, days=14) for _ in range(3)]
+    theirs = start_session(db, user=other, days=14)
+    db.commit()
+    assert session_count(db, user_id=user.id, idle=IDLE) == 3
+    assert sorted(end_all_sessions(db, user_id=user.id)) == sorted(token_hash(t) for t in tokens)
+    db.commit()
+    assert all(login_for(db, token=t, idle=IDLE) is None for t in tokens)
+    assert login_for(db, token=theirs, idle=IDLE) is not None  # nobody else's
