@@ -116,9 +116,17 @@ class RedisBroker:
 
     async def _connect(self) -> None:
         assert self._client is not None
-        self._pubsub = self._client.pubsub(ignore_subscribe_messages=True)
+        pubsub = self._client.pubsub(ignore_subscribe_messages=True)
         # A channel nobody publishes on keeps the connection subscribed while we serve no exchange.
-        await self._pubsub.subscribe(f"{self.prefix}:idle", *(self.channel(i) for i in self._subscribers))
+        await pubsub.subscribe(f"{self.prefix}:idle")
+        # Hubs that subscribe while this connects find no pubsub yet and leave their channel to us:
+        # subscribe until nothing was added meanwhile, and only then let them use the connection
+        # (two subscribes racing on a connection being opened could lose one).
+        subscribed: set[str] = set()
+        while wanted := {self.channel(i) for i in self._subscribers} - subscribed:
+            await pubsub.subscribe(*wanted)
+            subscribed |= wanted
+        self._pubsub = pubsub
         if not self._healthy:
             log.info("redis broker connected")
         self._healthy = True
