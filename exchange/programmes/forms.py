@@ -137,6 +137,7 @@ class ParticipantForm(BaseModel):
 
     name: Name
     context: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] = ""
+    country: Annotated[str, StringConstraints(strip_whitespace=True, max_length=80)] = ""
     email: EmailStr | None = None
 
     @field_validator("email", mode="before")
