@@ -10,49 +10,30 @@ at least `join_similarity` alike, and only the rest is grouped afresh.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from exchange.synthesis.items import Item
-from exchange.synthesis.themes import Grouping, Params, Theme, group
+from exchange.synthesis.kept import ACCEPTED, EDITED, Kept
 
-ACCEPTED, EDITED, SUGGESTED = "accepted", "edited", "suggested"
-THEME_EVENTS = frozenset({"theme_accepted", "theme_renamed", "themes_merged", "theme_split"})
+if TYPE_CHECKING:
+    import numpy as np
 
-
-@dataclass(frozen=True, slots=True)
-class Kept:
-    id: str
-    label: str
-    keys: tuple[str, ...]
-    accepted: bool
-
-
-def kept_themes(events: Iterable[tuple[str, Mapping]]) -> dict[str, Kept]:
-    """Fold (type, data) of the programme's theme events, in order, into the themes leads kept."""
-    kept: dict[str, Kept] = {}
-    for kind, data in events:
-        if kind not in THEME_EVENTS:
-            continue
-        for gone in data.get("replaces", ()):
-            kept.pop(gone, None)
-        for theme in data.get("themes", ()):
-            previous = kept.get(theme["id"])
-            accepted = kind == "theme_accepted" or bool(previous and previous.accepted) or bool(theme.get("accepted"))
-            kept[theme["id"]] = Kept(theme["id"], theme["label"], tuple(theme["keys"]), accepted)
-    return kept
-
+    from exchange.synthesis.themes import Grouping, Params, Theme
 
 def combine(
     items: Sequence[Item],
     vectors: np.ndarray,
     kept: Mapping[str, Kept],
-    params: Params = Params(),
+    params: Params | None = None,
     *,
     join_similarity: float = 0.5,
 ) -> Grouping:
     """Kept themes first (accepted, then edited), then fresh suggestions for the items left over."""
+    import numpy as np
+
+    from exchange.synthesis.themes import Grouping, Params, Theme, group
+
+    params = params or Params()
     index = {item.key: i for i, item in enumerate(items)}
     members: dict[str, list[int]] = {}
     claimed: set[int] = set()

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from exchange.synthesis.curation import Kept, kept_themes
+from exchange.synthesis.kept import Kept, kept_themes
 
 MAX_SLIDERS = 3
 

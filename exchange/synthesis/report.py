@@ -8,9 +8,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from typing import TYPE_CHECKING
+
 from exchange.synthesis.selection import ExchangeChoice, PanelView
-from exchange.synthesis.themes import Theme
 from exchange.transcripts.model import DraftSection, Transcript
+
+if TYPE_CHECKING:
+    from exchange.synthesis.themes import Theme
 
 MAX_THEMES = 12
 

@@ -14,7 +14,6 @@ from exchange.synthesis.placement_views import plots_for
 from exchange.synthesis.report import build_report
 from exchange.synthesis.selection import panel_views
 from exchange.synthesis.text import category_labels
-from exchange.synthesis.theming import themes_for
 from exchange.templating import WEB_DIR, templates
 from exchange.timeutil import utcnow
 
@@ -23,6 +22,8 @@ REPORT_CSS = WEB_DIR / "static" / "css" / "report.css"
 
 
 def _report(request: Request, db: DbSession, programme, settings):  # noqa: ANN001, ANN202
+    from exchange.synthesis.theming import themes_for  # scikit-learn loads on the first use
+
     store = request.app.state.hubs.store
     sources = service.sources_of(db, store, programme)
     log = service.log_of(db, programme_id=programme.id)

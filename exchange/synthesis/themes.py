@@ -9,7 +9,6 @@ found again has the same id.
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -21,6 +20,7 @@ from threadpoolctl import threadpool_limits
 
 from exchange.synthesis.embedding import tfidf
 from exchange.synthesis.items import Item
+from exchange.synthesis.kept import theme_id
 
 QUOTES = 3
 
@@ -68,10 +68,6 @@ class Grouping:
     unassigned: tuple[Item, ...]
     embedder: str = ""
     extra: dict[str, object] = field(default_factory=dict)
-
-
-def theme_id(keys: Sequence[str]) -> str:
-    return "t-" + hashlib.sha1("\n".join(sorted(keys)).encode()).hexdigest()[:12]
 
 
 def choose_k(vectors: np.ndarray, params: Params) -> tuple[int, np.ndarray]:

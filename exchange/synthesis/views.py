@@ -15,8 +15,7 @@ from exchange.synthesis import service
 from exchange.synthesis.access import actor, lead_programme, member_programme
 from exchange.synthesis.curation import ACCEPTED, as_data, find
 from exchange.synthesis.text import category_labels, kind_labels
-from exchange.synthesis.theming import themes_for
-from exchange.synthesis.themes import theme_id
+from exchange.synthesis.kept import theme_id
 from exchange.templating import render
 
 router = APIRouter()
@@ -24,6 +23,8 @@ MAX_LABEL = 120
 
 
 def grouping_of(request: Request, db: DbSession, programme, settings):  # noqa: ANN001, ANN201
+    from exchange.synthesis.theming import themes_for  # scikit-learn loads on the first use, not at start
+
     sources = service.sources_of(db, request.app.state.hubs.store, programme)
     log = service.log_of(db, programme_id=programme.id)
     items = service.all_items(sources)
