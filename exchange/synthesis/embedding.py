@@ -96,6 +96,9 @@ class Lsa:
 
     name = "lsa"
 
+    #: The share of a text's TF-IDF weight the latent space must hold for it to be placed at all.
+    min_held = 0.05
+
     def __init__(self, glossary: bool = True) -> None:
         self.glossary = glossary
 
@@ -114,7 +117,12 @@ class Lsa:
             dense = matrix.toarray() if hasattr(matrix, "toarray") else matrix
             return normalize(dense)
         svd = TruncatedSVD(n_components=k, random_state=seed, algorithm="randomized", n_iter=7)
-        return normalize(svd.fit_transform(matrix))
+        latent = svd.fit_transform(matrix)
+        # A text the latent space barely holds shares (almost) nothing with the others: a zero row,
+        # so it is alike to no theme and stays unassigned rather than being pushed into one.
+        held = np.linalg.norm(latent, axis=1)
+        latent[held < self.min_held] = 0.0
+        return normalize(latent)
 
 
 class MiniLm:

@@ -65,7 +65,7 @@ def reason_problem(reason: str) -> str | None:
     text = " ".join(reason.split())
     if len(text) > MAX_REASON:
         return _("The reason is too long (at most {n} characters).").format(n=MAX_REASON)
-    if len(text.split()) < MIN_REASON_WORDS or not _SENTENCE_END.search(text) or not text[0].isalnum():
+    if len(text.split()) < MIN_REASON_WORDS or not _SENTENCE_END.search(text) or not any(c.isalpha() for c in text[:3]):
         return _("Please give the reason in full sentences (at least {n} words, ending with a full stop), "
                  "so the tellers and funders can follow it.").format(n=MIN_REASON_WORDS)  # fmt: skip
     return None
