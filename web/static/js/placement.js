@@ -30,7 +30,8 @@ function weightsOf([x, y]) {
   raw = raw.map((w) => (w * 100) / sum);
   const floors = raw.map(Math.floor);
   const order = [0, 1, 2].sort((i, j) => (raw[j] - floors[j]) - (raw[i] - floors[i]) || i - j);
-  for (let k = 0; k < 100 - floors.reduce((s, w) => s + w, 0); k++) floors[order[k]] += 1;
+  const missing = 100 - floors.reduce((s, w) => s + w, 0);
+  for (let k = 0; k < missing; k++) floors[order[k]] += 1;
   return floors;
 }
 
