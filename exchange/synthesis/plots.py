@@ -64,14 +64,15 @@ def triangle_svg(corners: Sequence[str], dots: Sequence[Dot], *, title: str) -> 
 
 
 def slider_svg(label: str, low: str, high: str, index: int, dots: Sequence[Dot]) -> Markup:
-    left, right, line_y = 16.0, 284.0, 40.0
+    left, right, line_y = 16.0, 284.0, 52.0
     parts = [
-        f'<svg class="plot plot--slider" viewBox="0 0 300 84" width="300" height="84" role="group" '
+        f'<svg class="plot plot--slider" viewBox="0 0 300 96" width="300" height="96" role="group" '
         f'aria-label="{escape(label)}" xmlns="http://www.w3.org/2000/svg">',
         f"<title>{escape(label)}</title>",
+        f'<text x="{left}" y="16" text-anchor="start" class="plot__label">{escape(label)}</text>',
         f'<line x1="{left}" y1="{line_y}" x2="{right}" y2="{line_y}" stroke="#555" stroke-width="2"/>',
-        f'<text x="{left}" y="76" text-anchor="start" class="plot__end">{escape(low)}</text>',
-        f'<text x="{right}" y="76" text-anchor="end" class="plot__end">{escape(high)}</text>',
+        f'<text x="{left}" y="88" text-anchor="start" class="plot__end">{escape(low)}</text>',
+        f'<text x="{right}" y="88" text-anchor="end" class="plot__end">{escape(high)}</text>',
     ]
     placed = [d for d in dots if index < len(d.sliders)]
     for n, dot in enumerate(placed):

@@ -4,12 +4,13 @@ participation per exchange (people, stories, and how evenly airtime was shared).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from typing import TYPE_CHECKING
 
+from exchange.synthesis.items import Item
 from exchange.synthesis.selection import ExchangeChoice, PanelView
 from exchange.transcripts.model import DraftSection, Transcript
 
@@ -49,6 +50,7 @@ class Report:
     participation: tuple[Participation, ...]
     plots: object  # placement_views.Plotted
     draft_exchanges: tuple[str, ...]  # titles of exchanges whose record is still under review
+    stories: Mapping[str, Item] = field(default_factory=dict)  # the stories in the records, by key
 
 
 def evenness(airtimes: Sequence[float]) -> float | None:
@@ -72,7 +74,7 @@ def participation(transcript: Transcript) -> Participation:
 def build_report(
     *, programme: str, description: str, generated_at: datetime, transcripts: Sequence[Transcript],
     themes: Sequence[Theme], unassigned: int, exchange_choices: Sequence[ExchangeChoice],
-    panels: Sequence[PanelView], plots: object,
+    panels: Sequence[PanelView], plots: object, stories: Mapping[str, Item] | None = None,
 ) -> Report:  # fmt: skip
     ordered = sorted(themes, key=lambda t: (t.status != "accepted", -len(t.items), t.label))[:MAX_THEMES]
     messages = tuple(
@@ -84,4 +86,5 @@ def build_report(
         panels=tuple(p for p in panels if p.choice is not None), messages=messages,
         participation=tuple(participation(t) for t in transcripts), plots=plots,
         draft_exchanges=tuple(t.exchange.title for t in transcripts if t.exchange.draft),
+        stories=dict(stories or {}),
     )  # fmt: skip

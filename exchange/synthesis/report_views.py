@@ -34,7 +34,7 @@ def _report(request: Request, db: DbSession, programme, settings):  # noqa: ANN0
     return build_report(
         programme=programme.name, description=programme.description, generated_at=utcnow(),
         transcripts=[s.transcript for s in sources], themes=grouping.themes, unassigned=len(grouping.unassigned),
-        exchange_choices=choices, panels=views, plots=plots_for(programme.id, log, stories, links=False),
+        exchange_choices=choices, panels=views, plots=plots_for(programme.id, log, stories, links=False), stories=stories,
     )  # fmt: skip
 
 

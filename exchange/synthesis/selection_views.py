@@ -42,6 +42,7 @@ def _page(request, db, programme, *, status_code=200, error=None, form=None, pan
         log=log,
         views=views,
         exchange_choices=choices,
+        stories=service.stories_of(sources),
         exchanges=[s.exchange for s in sources],
         categories=category_labels(),
         error=error,

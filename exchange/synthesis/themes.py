@@ -31,6 +31,8 @@ class Params:
     #: Cosine similarity to the theme's centre below which an item fits nowhere.
     min_similarity: float = 0.2
     max_themes: int = 24
+    #: Items per theme on average, at least: fewer themes for few items.
+    min_average: int = 5
     #: Silhouette on at most this many items (chosen with the seed), for large sets.
     sample: int = 1500
 
@@ -83,7 +85,7 @@ def choose_k(vectors: np.ndarray, params: Params) -> tuple[int, np.ndarray]:
 def _choose_k(vectors: np.ndarray, params: Params) -> tuple[int, np.ndarray]:
     n = len(vectors)
     best: tuple[float, int, np.ndarray] | None = None
-    top = min(params.max_themes, n // 2)
+    top = min(params.max_themes, max(2, n // params.min_average))  # a theme holds a few items on average
     sample = min(params.sample, n)
     for k in range(2, top + 1):
         model = KMeans(n_clusters=k, n_init=3, random_state=params.seed)

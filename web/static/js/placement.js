@@ -39,11 +39,11 @@ function enhance(fieldset) {
   const inputs = [...fieldset.querySelectorAll("input[type=number]")];
   if (inputs.length !== 3) return;
   const names = inputs.map((input) => fieldset.querySelector(`label[for="${input.id}"]`)?.textContent.trim() ?? "");
-  const svg = el("svg", { viewBox: "0 0 300 270", class: "triangle-pad", "aria-hidden": "false" });
+  const svg = el("svg", { viewBox: "0 0 300 278", class: "triangle-pad", "aria-hidden": "false" });
   svg.append(el("polygon", { points: CORNERS.map((p) => p.join(",")).join(" "), fill: "#f6f4ef", stroke: "#555", "stroke-width": 1.5 }));
   svg.append(el("text", { x: 150, y: 16, "text-anchor": "middle" }, names[0]));
-  svg.append(el("text", { x: 24, y: 260, "text-anchor": "start" }, names[1]));
-  svg.append(el("text", { x: 276, y: 260, "text-anchor": "end" }, names[2]));
+  svg.append(el("text", { x: 14, y: 272, "text-anchor": "start" }, names[1]));
+  svg.append(el("text", { x: 286, y: 272, "text-anchor": "end" }, names[2]));
   const handle = el("g", { class: "triangle-pad__handle", tabindex: 0, role: "slider", "aria-valuemin": 0, "aria-valuemax": 100,
     "aria-label": fieldset.querySelector("legend")?.textContent.trim() ?? "" });
   handle.append(el("circle", { r: 16, fill: "transparent", class: "triangle-pad__ring", stroke: "transparent", "stroke-width": 2 }));
