@@ -59,17 +59,19 @@ def words(text: str) -> list[str]:
     return [w for w in re.findall(r"[a-z]{3,}", plain(text)) if w not in _STOP]
 
 
+def _concept_pattern(beginnings: Sequence[str]) -> re.Pattern[str]:
+    """A word starting with any of the beginnings (a phrase: those words in a row)."""
+    parts = sorted({re.escape(plain(b)) for b in beginnings}, key=len, reverse=True)
+    return re.compile(r"(?<![a-z])(?:" + "|".join(parts) + ")")
+
+
+_CONCEPTS = tuple((concept, _concept_pattern(beginnings)) for concept, beginnings in CONCEPTS.items())
+
+
 def concepts(text: str) -> list[str]:
     """The glossary's concepts a text speaks of (glossary.CONCEPTS), in the glossary's order."""
-    flat = " " + plain(text)
-    tokens = re.findall(r"[a-z][a-z'-]+", flat)
-    found = []
-    for concept, beginnings in CONCEPTS.items():
-        for beginning in beginnings:
-            if (" " + beginning in flat) if " " in beginning else any(t.startswith(beginning) for t in tokens):
-                found.append(concept)
-                break
-    return found
+    flat = plain(text)
+    return [concept for concept, pattern in _CONCEPTS if pattern.search(flat)]
 
 
 def features(text: str) -> list[str]:
