@@ -4,7 +4,10 @@ download the report. Another programme's pages answer 404; nobody signed in is s
 
 from __future__ import annotations
 
-from fastapi import HTTPException
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+from starlette.datastructures import FormData
 
 from exchange.accounts.models import StaffRole, StaffUser
 from exchange.programmes import service as programmes
@@ -29,3 +32,12 @@ def lead_programme(db: Session, user: StaffUser, programme_id: int) -> Programme
 
 def actor(user: StaffUser) -> str:
     return f"staff:{user.id}"
+
+
+async def _posted(request: Request) -> FormData:
+    """The posted form, read on the event loop, so the handler itself can run in a worker thread
+    (grouping and folding transcripts are CPU work that must not hold the loop)."""
+    return await request.form()
+
+
+Posted = Annotated[FormData, Depends(_posted)]

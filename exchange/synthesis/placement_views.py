@@ -13,7 +13,7 @@ from exchange.deps import CsrfProtected, CurrentLead, CurrentStaff, DbSession, O
 from exchange.i18n import _
 from exchange.programmes.models import Exchange, Participant, Programme
 from exchange.synthesis import service
-from exchange.synthesis.access import actor, lead_programme, member_programme
+from exchange.synthesis.access import Posted, actor, lead_programme, member_programme
 from exchange.synthesis.items import Item, split_key
 from exchange.synthesis.log import MAX_SLIDERS, Placement, ProgrammeLog
 from exchange.synthesis.placement import PlacementError, read_form
@@ -107,27 +107,27 @@ def _placements_page(request, db, programme, *, status_code=200, error=None, for
 
 
 @router.post("/programmes/{programme_id}/placements/scale", dependencies=[CsrfProtected])
-async def define_scale(request: Request, programme_id: int, db: DbSession, user: CurrentLead) -> Response:
+def define_scale(request: Request, form: Posted, programme_id: int, db: DbSession, user: CurrentLead) -> Response:
     """A lead defines the triangle (three qualities, or none) and up to three sliders."""
     programme = lead_programme(db, user, programme_id)
-    form = {k: " ".join(str(v).split()) for k, v in (await request.form()).items() if isinstance(v, str)}
-    corners = [form.get(f"c{i}", "") for i in range(3)]
+    fields = {k: " ".join(str(v).split()) for k, v in form.items() if isinstance(v, str)}
+    corners = [fields.get(f"c{i}", "") for i in range(3)]
     sliders = []
     for i in range(MAX_SLIDERS):
-        label, low, high = form.get(f"l{i}", ""), form.get(f"lo{i}", ""), form.get(f"hi{i}", "")
+        label, low, high = fields.get(f"l{i}", ""), fields.get(f"lo{i}", ""), fields.get(f"hi{i}", "")
         if label or low or high:
             if not (label and low and high):
-                return _placements_page(request, db, programme, status_code=400, form=form,
+                return _placements_page(request, db, programme, status_code=400, form=fields,
                                         error=_("A slider needs a question and a word for each end."))  # fmt: skip
             sliders.append({"label": label, "low": low, "high": high})
     if any(corners) and not all(corners):
-        return _placements_page(request, db, programme, status_code=400, form=form,
+        return _placements_page(request, db, programme, status_code=400, form=fields,
                                 error=_("The triangle needs three qualities, one for each corner (or none at all)."))  # fmt: skip
     if any(len(v) > MAX_WORDS for v in [*corners, *(x for s in sliders for x in s.values())]):
-        return _placements_page(request, db, programme, status_code=400, form=form,
+        return _placements_page(request, db, programme, status_code=400, form=fields,
                                 error=_("Keep each quality and each end to {n} characters.").format(n=MAX_WORDS))  # fmt: skip
     if not any(corners) and not sliders:
-        return _placements_page(request, db, programme, status_code=400, form=form,
+        return _placements_page(request, db, programme, status_code=400, form=fields,
                                 error=_("Give the triangle's three qualities, or at least one slider."))  # fmt: skip
     data = {"triangle": corners if all(corners) else None, "sliders": sliders}
     service.record(db, programme_id=programme.id, type_="scale_defined", actor=actor(user), data=data)
@@ -209,11 +209,10 @@ def _own(db: Session, participant: Participant | None, exchange_id: int) -> Exch
 
 
 @router.post("/e/{exchange_id}/record/placement", dependencies=[CsrfProtected])
-async def place_story(request: Request, exchange_id: int, db: DbSession, participant: OptionalParticipant) -> Response:
+def place_story(request: Request, form: Posted, exchange_id: int, db: DbSession, participant: OptionalParticipant) -> Response:
     """The teller places one of their own stories (still in the record) on the programme's scale."""
     exchange = _own(db, participant, exchange_id)
     assert participant is not None
-    form = await request.form()
     section = record_section(request, db, exchange, participant)
     story_id = str(form.get("story_id", ""))
     own = next((s for s in section.stories if s.item.key == f"{exchange_id}:{story_id}"), None) if section else None

@@ -9,11 +9,11 @@ from sqlmodel import Session
 
 from exchange.deps import AppSettings, CsrfProtected, CurrentLead, DbSession
 from exchange.i18n import _
-from exchange.mail import Mail, send_all
+from exchange.mail import Mail, send
 from exchange.programmes.models import Participant
 from exchange.settings import Settings
 from exchange.synthesis import service
-from exchange.synthesis.access import actor, lead_programme
+from exchange.synthesis.access import Posted, actor, lead_programme
 from exchange.synthesis.selection import MAX_DISSENT, PanelView, panel_views, reason_problem
 from exchange.synthesis.text import category_labels
 from exchange.templating import render
@@ -58,9 +58,9 @@ def selection_page(request: Request, programme_id: int, db: DbSession, user: Cur
 
 
 @router.post("/programmes/{programme_id}/selection/levels", dependencies=[CsrfProtected])
-async def add_level(request: Request, programme_id: int, db: DbSession, user: CurrentLead) -> Response:
+def add_level(request: Request, form: Posted, programme_id: int, db: DbSession, user: CurrentLead) -> Response:
     programme = lead_programme(db, user, programme_id)
-    name = " ".join(str((await request.form()).get("name", "")).split())
+    name = " ".join(str(form.get("name", "")).split())
     if not name or len(name) > MAX_NAME:
         message = _("Give the level a name of at most {n} characters, such as Region or Programme.").format(n=MAX_NAME)
         return _page(request, db, programme, status_code=400, error=message)
@@ -72,9 +72,8 @@ async def add_level(request: Request, programme_id: int, db: DbSession, user: Cu
 
 
 @router.post("/programmes/{programme_id}/selection/panels", dependencies=[CsrfProtected])
-async def add_panel(request: Request, programme_id: int, db: DbSession, user: CurrentLead) -> Response:
+def add_panel(request: Request, form: Posted, programme_id: int, db: DbSession, user: CurrentLead) -> Response:
     programme = lead_programme(db, user, programme_id)
-    form = await request.form()
     name = " ".join(str(form.get("name", "")).split())
     level_id = str(form.get("level_id", ""))
     sources = [str(s) for s in form.getlist("sources")]
@@ -99,12 +98,11 @@ async def add_panel(request: Request, programme_id: int, db: DbSession, user: Cu
 
 
 @router.post("/programmes/{programme_id}/selection/panels/{panel_id}", dependencies=[CsrfProtected])
-async def panel_choose(
-    request: Request, programme_id: int, panel_id: str, db: DbSession, user: CurrentLead, settings: AppSettings
+def panel_choose(
+    request: Request, form: Posted, programme_id: int, panel_id: str, db: DbSession, user: CurrentLead, settings: AppSettings
 ) -> Response:
     """The panel's choice (one story, or two), why, and any dissent; the tellers are told."""
     programme = lead_programme(db, user, programme_id)
-    form = await request.form()
     sources, _log, _choices, views = views_of(request, db, programme)
     view = next((v for v in views if v.panel.id == panel_id), None)
     if view is None:
@@ -126,7 +124,8 @@ async def panel_choose(
     data = {"panel_id": panel_id, "story_keys": picked, "reason": reason, "dissent": dissent}
     service.record(db, programme_id=programme.id, type_="panel_chose", actor=actor(user), data=data)
     db.commit()
-    await send_all(settings, tellers_mail(db, settings, sources, view, picked, reason, dissent))
+    for mail in tellers_mail(db, settings, sources, view, picked, reason, dissent):
+        send(settings, mail)  # in this worker thread; nothing is sent without EXCHANGE_SMTP_HOST
     return RedirectResponse(f"/programmes/{programme_id}/selection?saved=choice#{panel_id}", status_code=303)
 
 

@@ -12,7 +12,7 @@ from exchange.deps import AppSettings, CsrfProtected, CurrentLead, CurrentStaff,
 from exchange.i18n import _
 from exchange.synthesis import search as searching
 from exchange.synthesis import service
-from exchange.synthesis.access import actor, lead_programme, member_programme
+from exchange.synthesis.access import Posted, actor, lead_programme, member_programme
 from exchange.synthesis.curation import ACCEPTED, as_data, find
 from exchange.synthesis.text import category_labels, kind_labels
 from exchange.synthesis.kept import theme_id
@@ -57,10 +57,9 @@ def _themes_page(request, db, programme, settings, *, status_code=200, error=Non
 
 
 @router.post("/programmes/{programme_id}/themes", dependencies=[CsrfProtected])
-async def theme_action(request: Request, programme_id: int, db: DbSession, user: CurrentLead, settings: AppSettings) -> Response:
+def theme_action(request: Request, form: Posted, programme_id: int, db: DbSession, user: CurrentLead, settings: AppSettings) -> Response:
     """A lead accepts, renames, merges or splits a theme; each is a programme event."""
     programme = lead_programme(db, user, programme_id)
-    form = await request.form()
     action = str(form.get("action", ""))
     label = " ".join(str(form.get("label", "")).split())
     _sources, _log, _items, grouping = grouping_of(request, db, programme, settings)

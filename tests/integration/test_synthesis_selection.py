@@ -198,6 +198,7 @@ async def test_tellers_place_their_stories_and_the_report_plots_them(server: Ser
         report = lead.get(f"/programmes/{programme.id}/report").text
         assert report.count("<svg class=\"plot") == 3 and "Participation" in report and f"Placing {tag}" in report
         assert re.search(r"<td>2</td><td>2</td>", report)  # two people, two stories
+        assert f"The well &lt;b&gt;{tag}&lt;/b&gt;" in report and f"<b>{tag}</b>" not in report
         pdf = lead.get(f"/programmes/{programme.id}/report.pdf").content
         (artifacts / "programme-report.pdf").write_bytes(pdf)
         text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
