@@ -7,6 +7,7 @@ from datetime import date
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.exc import IntegrityError
 
 from exchange.deps import AppSettings, CsrfProtected, CurrentLead, CurrentStaff, DbSession
 from exchange.i18n import _
@@ -134,8 +135,11 @@ def search_page(request: Request, programme_id: int, db: DbSession, user: Curren
         since=_date(params.get("from")),
         until=_date(params.get("to")),
     )
-    searching.refresh(db, request.app.state.hubs.store, programme)
-    db.commit()
+    try:
+        searching.refresh(db, request.app.state.hubs.store, programme)
+        db.commit()
+    except IntegrityError:  # another request rebuilt the same exchange at the same moment: its index serves
+        db.rollback()
     hits = searching.search(db, programme_id=programme.id, query=query, filters=filters) if query else []
     phases, countries = searching.facets(db, programme_id=programme.id)
     exchanges = [s.exchange for s in service.sources_of(db, request.app.state.hubs.store, programme)]

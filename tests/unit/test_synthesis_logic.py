@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from exchange.mail import Mail, configured, message
+from exchange.mail import Mail, configured, message, send, send_all
 from exchange.settings import Settings
 from exchange.synthesis.items import Item
 from exchange.synthesis.log import fold
@@ -144,3 +144,9 @@ def test_mail_is_off_without_a_host_and_messages_are_plain_text() -> None:
     assert msg["From"] == "Story Exchange <x@example.org>" and msg["To"] == "a@example.org"
     assert msg.get_content_type() == "text/plain" and "Line two" in msg.get_content()
     assert msg["Message-ID"].endswith("@example.org>")
+
+
+async def test_nothing_is_sent_without_a_host_or_an_address() -> None:
+    mail = Mail(to="a@example.org", subject="s", body="b")
+    assert await send_all(Settings(smtp_host=""), [mail]) == 0
+    assert send(Settings(smtp_host="127.0.0.1"), Mail(to="", subject="s", body="b")) is False
