@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import resource
 import subprocess
@@ -69,16 +70,19 @@ def one(size: int, embedder: str, seed: int) -> dict:
         items, truth = synthetic_items(size)
     loaded = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     model = make(embedder)
+    cpu = resource.getrusage(resource.RUSAGE_SELF)
     started = time.perf_counter()
     vectors = model.embed([i.text for i in items], seed=seed)
     embedded = time.perf_counter()
     grouping = group(items, vectors, Params(seed=seed))
     done = time.perf_counter()
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    peak = usage.ru_maxrss
+    cpu_s = (usage.ru_utime + usage.ru_stime) - (cpu.ru_utime + cpu.ru_stime)
     strict, lenient = ari(items, truth, grouping)
     return {
         "items": len(items), "embedder": model.name, "embed_s": round(embedded - started, 2),
-        "group_s": round(done - embedded, 2), "total_s": round(done - started, 2), "themes": len(grouping.themes),
+        "group_s": round(done - embedded, 2), "total_s": round(done - started, 2), "cpu_s": round(cpu_s, 2), "themes": len(grouping.themes),
         "unassigned": len(grouping.unassigned), "ari": strict, "ari_unassigned_as_one": lenient,
         "peak_rss_mb": round(peak / 1024, 1), "rss_before_mb": round(loaded / 1024, 1), "rss_start_mb": round(before / 1024, 1),
     }  # fmt: skip
@@ -101,11 +105,12 @@ def main() -> None:
             out = subprocess.run([sys.executable, "-m", "bench.synthesis", "--one", str(size), "--embedder", args.embedder,
                                   "--seed", str(args.seed)], capture_output=True, text=True, check=True)  # fmt: skip
             rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
-    print("| items | embedder | embed s | group s | total s | peak RSS MB | themes | unassigned | ARI | ARI (unassigned as one) |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print(f"load average at the start: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (wall seconds grow with it; CPU seconds less so)")
+    print("| items | embedder | embed s | group s | total s | CPU s | peak RSS MB | themes | unassigned | ARI | ARI (unassigned as one) |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         label = f"{r['items']} (hand-labelled)" if r is rows[0] or r["items"] == 225 else str(r["items"])
-        print(f"| {label} | {r['embedder']} | {r['embed_s']} | {r['group_s']} | {r['total_s']} | {r['peak_rss_mb']} | "
+        print(f"| {label} | {r['embedder']} | {r['embed_s']} | {r['group_s']} | {r['total_s']} | {r['cpu_s']} | {r['peak_rss_mb']} | "
               f"{r['themes']} | {r['unassigned']} | {r['ari']} | {r['ari_unassigned_as_one']} |")  # fmt: skip
 
 

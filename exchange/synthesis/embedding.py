@@ -103,6 +103,7 @@ class Lsa:
 
     def __init__(self, glossary: bool = True) -> None:
         self.glossary = glossary
+        self.name = "lsa" if glossary else "words"
 
     def components(self, n: int) -> int:
         return max(10, min(24, n // 25))
