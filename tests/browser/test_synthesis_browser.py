@@ -190,6 +190,7 @@ def test_the_learning_pages_at_phone_and_laptop_width(server: ServerProcess, bro
         page.locator("svg.plot--triangle a.plot__dot").first.click()
         expect(page.locator("h1")).to_be_visible()
         assert "/stories/" in page.url
+        page.screenshot(path=artifacts / "synthesis-story-laptop.png", full_page=True)
         page.goto(f"{server.url}/programmes/{pid}/report")
         expect(page.locator("svg.plot--triangle")).to_be_visible()
         expect(page.get_by_text(REASON)).to_be_visible()
