@@ -69,6 +69,15 @@ def stories_title(stories: dict[str, Item], exchange_id: int) -> str:
     return next((s.exchange_title for s in stories.values() if s.exchange_id == exchange_id), "")
 
 
+def programme_plots(request: Request, db: Session, programme: Programme) -> Plotted | None:
+    """Every placed story, unfiltered, for the programme's own page; None before there is a scale."""
+    log = service.log_of(db, programme_id=programme.id)
+    if log.scale.empty:
+        return None
+    stories = service.stories_of(service.sources_of(db, request.app.state.hubs.store, programme))
+    return plots_for(programme.id, log, stories)
+
+
 @router.get("/programmes/{programme_id}/placements")
 def placements_page(request: Request, programme_id: int, db: DbSession, user: CurrentStaff) -> Response:
     programme = member_programme(db, user, programme_id)

@@ -16,6 +16,12 @@ def unmarked(html: str) -> str:
     return html.replace("<mark>", "").replace("</mark>", "")
 
 
+def labelled_ids(html: str) -> dict[str, str]:
+    """Each theme's name (as its heading shows it) -> its id."""
+    found = re.findall(r'id="(t-[0-9a-f]+)">\s*<div class="theme__head">\s*<h2 class="theme__label"><bdi>(.*?)</bdi>', html)
+    return {label: theme for theme, label in found}
+
+
 def theme_ids(html: str) -> list[str]:
     return re.findall(r'<li class="theme theme--\w+" id="(t-[0-9a-f]+)"', html)
 
@@ -124,6 +130,19 @@ async def test_accepted_renamed_and_split_themes_survive_a_new_grouping(server: 
         assert response.status_code == 303
         html = programme.lead.get(base).text
         assert f"Split off {tag}" in html and f"Faith leaders {tag}" in html
+        # Merge them back: one kept theme, still accepted, with every item of both.
+        ids = theme_ids(html)
+        named = labelled_ids(html)
+        faith, split_off = named[f"Faith leaders {tag}"], named[f"Split off {tag}"]
+        response = programme.lead.post(base, {"action": "merge", "theme_id": faith, "other": split_off, "label": ""})
+        assert response.status_code == 303
+        html = programme.lead.get(base).text
+        assert f"Split off {tag}" not in html and f"Faith leaders {tag}" in html
+        block = next(b for b in html.split('<li class="theme ')[1:] if f"Faith leaders {tag}" in b)
+        assert "Accepted" in block and len(re.findall(r'name="move" value="([^"]+)"', block)) == len(keys)
+        current = theme_ids(html)[0]
+        assert programme.lead.post(base, {"action": "merge", "theme_id": current, "other": current}).status_code == 400
+        assert programme.lead.post(base, {"action": "merge", "theme_id": current, "other": ids[0]}).status_code in {400, 409}
         await third.close()
     finally:
         await first.close()
