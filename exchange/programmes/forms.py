@@ -145,6 +145,7 @@ class ParticipantForm(BaseModel):
 
     name: Name
     context: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200), OneLine] = ""
+    country: Annotated[str, StringConstraints(strip_whitespace=True, max_length=80), OneLine] = ""
     email: EmailStr | None = None
 
     @field_validator("email", mode="before")

@@ -91,6 +91,8 @@ class Participant(SQLModel, table=True):
     exchange_id: int = Field(foreign_key="exchange.id", index=True, ondelete="CASCADE")
     name: str = Field(max_length=PARTICIPANT_NAME_MAX)
     context: str = Field(default="", max_length=200)
+    #: Where they work, as the facilitator entered it (optional); programme counts group by it.
+    country: str = Field(default="", max_length=80)
     email: str = Field(default="", max_length=254)
     #: The link's token is derived from the app secret and this salt; only its hash is stored.
     token_salt: str = Field(max_length=64)

@@ -22,6 +22,7 @@ from sqlmodel import Session, col, select
 
 from exchange.programmes.models import Exchange, ExchangeStatus, Participant, Programme
 from exchange.sessions.models import SessionEvent
+from exchange.synthesis.models import SearchDoc, SearchStamp
 from exchange.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -137,6 +138,9 @@ def purge_exchange(db: Session, *, exchange: Exchange, retention_days: int, now:
     purge = _purge(exchange, retention_days, _count(db, exchange.id))
     db.exec(delete(SessionEvent).where(col(SessionEvent.exchange_id) == exchange.id))
     db.exec(delete(Participant).where(col(Participant.exchange_id) == exchange.id))
+    # The search index holds the transcript's text: it goes with the stories.
+    db.exec(delete(SearchDoc).where(col(SearchDoc.exchange_id) == exchange.id))
+    db.exec(delete(SearchStamp).where(col(SearchStamp.exchange_id) == exchange.id))
     db.exec(
         update(Exchange)
         .where(col(Exchange.id) == exchange.id)

@@ -261,6 +261,7 @@ def add_participant(db: Session, *, secret: str, exchange: Exchange, form: Parti
         exchange_id=exchange.id,
         name=form.name,
         context=form.context,
+        country=" ".join(form.country.split()),
         email=str(form.email or ""),
         token_salt="pending",
         token_hash=f"pending-{secrets.token_hex(16)}",

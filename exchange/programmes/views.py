@@ -98,6 +98,13 @@ def _programme_highlights(request, db, exchanges):  # noqa: ANN001, ANN202
     return highlights(transcript_of(db, store, exchange) for exchange in ran)
 
 
+def programme_plots(request, db, programme):  # noqa: ANN001, ANN201
+    """Where the tellers placed their stories (exchange/synthesis), or None before a scale is defined."""
+    from exchange.synthesis.placement_views import programme_plots as plots
+
+    return plots(request, db, programme)
+
+
 def _programme_page(request, db, user, programme_id, *, status_code=200, errors=None, form=None):  # noqa: ANN001, ANN202
     programme = service.programme_for(db, user=user, programme_id=programme_id)
     if programme is None:
@@ -116,6 +123,7 @@ def _programme_page(request, db, user, programme_id, *, status_code=200, errors=
         deleted_after=retention.deletion_dates(exchanges, programme.retention_days),
         retention_saved=request.query_params.get("saved") == "retention",
         highlights=_programme_highlights(request, db, exchanges),
+        plotted=programme_plots(request, db, programme),
         transcript_formats=(("html", _("HTML")), ("md", _("Markdown")), ("csv", _("CSV")), ("json", _("JSON"))),
         members=service.members_of(db, programme=programme),
         errors=errors or {},

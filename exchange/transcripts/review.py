@@ -23,6 +23,7 @@ from exchange.sessions.activities.base import Rejected
 from exchange.sessions.activities.record_data import SetOffRecord
 from exchange.sessions.activities.stories_data import WithdrawStory
 from exchange.sessions.commands import Actor, Role
+from exchange.synthesis.placement_views import record_section
 from exchange.templating import render
 from exchange.transcripts import build, markdown
 from exchange.transcripts.own import OwnRecord, own_record
@@ -71,6 +72,7 @@ def _page(request: Request, db: Session, exchange: Exchange, participant: Partic
         saved=request.query_params.get("saved"),
         error=error,
         confirm=next((item for item in own.items if item.id == confirm and item.can_withdraw), None),
+        synthesis=record_section(request, db, exchange, participant),
     )
 
 

@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 import exchange.accounts.models  # noqa: F401 - registers tables
 import exchange.programmes.models  # noqa: F401
 import exchange.sessions.models  # noqa: F401
+import exchange.synthesis.models  # noqa: F401
 from exchange.cli import alembic_config
 from exchange.db import make_engine, metadata
 from tests.support.databases import BACKENDS, fresh_database, migrate
@@ -32,7 +33,18 @@ EXPECTED_TABLES = {
     "plan_template",
     "plan_template_version",
     "security_event",
+    "programme_event",
+    "search_doc",
+    "search_stamp",
 }
+#: Full-text search is not a model: SQLite's FTS5 table (and the shadow tables FTS5 makes for it) and
+#: PostgreSQL's GIN index on the text's tsvector are made by the synthesis migration alone, so the
+#: comparison of models and schema leaves them out (the search tests exercise them).
+FULL_TEXT = ("search_fts", "search_doc_fts")
+
+
+def _not_full_text(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
+    return not (name or "").startswith(FULL_TEXT)
 
 
 @pytest.fixture(params=BACKENDS)
@@ -52,7 +64,7 @@ def engine(empty_url: str) -> Iterator[Engine]:
 
 def _differences(engine: Engine) -> list[object]:
     with engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        context = MigrationContext.configure(conn, opts={"compare_type": True, "include_object": _not_full_text})
         return list(compare_metadata(context, metadata))
 
 
@@ -74,7 +86,7 @@ def test_upgrade_to_head_matches_the_models(empty_url: str, engine: Engine) -> N
     migrate(empty_url)
 
     assert _current(engine) == _head()
-    tables = set(inspect(engine).get_table_names()) - {"alembic_version"}
+    tables = {t for t in inspect(engine).get_table_names() if not t.startswith(FULL_TEXT)} - {"alembic_version"}
     assert tables == set(metadata.tables)
     assert EXPECTED_TABLES <= tables
     assert _differences(engine) == []
