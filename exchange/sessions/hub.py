@@ -43,9 +43,10 @@ PRESENCE_TTL = 25.0  # after this an instance that stopped repeating itself is f
 RESUME_WINDOW = 1000  # a client further behind than this gets a snapshot instead of events
 RECENT = 1024  # envelopes kept in memory to resume clients without reading the log
 MAX_BATCH = 64
-#: Command ids remembered per exchange, so a resent command is applied once; clients resend only
+#: Command ids remembered per sender, so a resent command is applied once; clients resend only
 #: what was unacked when their socket dropped, seconds or minutes earlier, never this far back.
-COMMAND_MEMORY = 10_000
+#: Per sender, so nobody's flood of ids pushes out anyone else's.
+COMMAND_MEMORY = 1_000
 RETRY_SECONDS = 10.0  # how long to keep losing seq races to other instances before giving up
 
 
@@ -114,7 +115,9 @@ class Hub:
         #: Per audience, the view as sent, built and encoded again only where the state changed (see
         #: views.Projection), and its events as the privacy policy lets it see them.
         self._fanout = Fanout()
-        self._command_seqs: dict[str, int] = {}
+        #: sender -> command id -> the seq its events ended at. Scoped to the sender: a client can only
+        #: ever make its own commands duplicates, never someone else's.
+        self._command_seqs: dict[str, dict[str, int]] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._online: tuple[str, ...] = ()
         self._local_online: tuple[str, ...] = ()
@@ -218,10 +221,11 @@ class Hub:
         state = self.state
         outcomes: list[Outcome] = []
         envelopes: list[EventEnvelope] = []
-        seen: dict[str, int] = {}
+        seen: dict[tuple[str, str], int] = {}
         for item in batch:
-            known = seen.get(item.command_id or "") or self._command_seqs.get(item.command_id or "")
-            if item.command_id and known is not None:
+            key = (item.actor.id, item.command_id) if item.command_id else None
+            known = None if key is None else seen.get(key) or self._command_seqs.get(key[0], {}).get(key[1])
+            if known is not None:
                 outcomes.append(Accepted(known, duplicate=True))
                 continue
             decision = decide(state, item.command, item.actor, now)
@@ -233,8 +237,8 @@ class Hub:
                 state = apply_envelope(state, envelope)
             envelopes.extend(new)
             outcomes.append(Accepted(state.last_seq))
-            if item.command_id and new:
-                seen[item.command_id] = state.last_seq
+            if key is not None and new:
+                seen[key] = state.last_seq
         return outcomes, envelopes, state
 
     @staticmethod
@@ -256,12 +260,12 @@ class Hub:
 
     def _remember(self, envelopes: list[EventEnvelope]) -> None:
         self._recent.extend(envelopes)
-        seqs = self._command_seqs
         for envelope in envelopes:
             if envelope.command_id:
+                seqs = self._command_seqs.setdefault(envelope.actor.id, {})
                 seqs[envelope.command_id] = envelope.seq
-        while len(seqs) > COMMAND_MEMORY:  # dicts keep insertion order: the oldest go first
-            del seqs[next(iter(seqs))]
+                if len(seqs) > COMMAND_MEMORY:  # dicts keep insertion order: the oldest go first
+                    del seqs[next(iter(seqs))]
 
     # --- other instances ----------------------------------------------------------------------
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -151,7 +152,8 @@ async def live_socket(app: Any, scope: Scope, receive: Receive, send: Send, exch
         )
         await hub.connect(connection, last_seq)
         if who.participant is not None and hub.state.member(who.actor.id) is None:
-            await hub.submit(Join(name=who.actor.name), who.actor, f"join:{who.actor.id}")
+            # An id nobody can guess (and dedupe is per sender anyway): no one can pre-empt this join.
+            await hub.submit(Join(name=who.actor.name), who.actor, f"join:{secrets.token_urlsafe(16)}")
         await _read(app, receive, hub, connection)
     except asyncio.CancelledError:
         if connection.close_code is None:
@@ -217,6 +219,9 @@ async def _answer(app: Any, hub: Hub, connection: Connection, message: dict[str,
 async def _run_command(app: Any, hub: Hub, connection: Connection, frame: protocol.SendCommand) -> None:
     """Hand the command to the hub, which answers the socket (ack or rejected) once it is decided."""
     command = frame.command
+    if isinstance(command, Join):
+        # A practitioner joins under the name the facilitator gave them, never one they choose.
+        command = Join(name=connection.actor.name)
     if isinstance(command, StartExchange):
         if connection.actor.role is not Role.FACILITATOR:
             connection.offer(
