@@ -26,7 +26,6 @@ from exchange.sessions.activities.base import (
     too_many,
 )
 from exchange.sessions.activities.cards_data import (
-    MAX_CARDS,
     MAX_CLUSTERS,
     AddCard,
     Card,
@@ -52,6 +51,7 @@ from exchange.sessions.activities.cards_data import (
     VotingOpened,
     WithdrawCard,
 )
+from exchange.sessions.activities import quotas
 from exchange.sessions.activities.fields import item_id
 from exchange.sessions.commands import Actor, Role
 from exchange.sessions.state import SessionState, evolve
@@ -150,7 +150,7 @@ def add_card(state: SessionState, command: AddCard, actor: Actor, now: datetime)
     fields = _checked_fields(state.phase, command.fields)
     if isinstance(fields, Rejected):
         return fields
-    if (refusal := too_many(len(state.cards.cards), MAX_CARDS)) is not None:
+    if (refusal := quotas.check(state, quotas.Quota.CARDS, actor.id)) is not None:
         return refusal
     card_id = item_id("card", len(state.cards.cards) + 1)
     added = CardAdded(

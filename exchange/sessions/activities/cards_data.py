@@ -18,7 +18,7 @@ from exchange.sessions.activities.fields import ItemId, PersonId, text
 MAX_CARD_FIELD = 4000
 MAX_CLUSTER_NAME = 100
 #: Bounds on what one exchange collects, so a hostile client can't bloat the log or the views.
-MAX_CARDS = 500
+MAX_CARDS = 500  # bounds a withdrawal's released voters; how many cards one may add: activities/quotas.py
 MAX_CLUSTERS = 60
 MAX_FIELDS = 8
 

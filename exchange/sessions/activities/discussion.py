@@ -23,7 +23,6 @@ from exchange.sessions.activities.base import (
     too_many,
 )
 from exchange.sessions.activities.discussion_data import (
-    MAX_ACTIONS,
     MAX_POINTS,
     Action,
     ActionAdded,
@@ -38,6 +37,7 @@ from exchange.sessions.activities.discussion_data import (
     RemoveAction,
     RemovePoint,
 )
+from exchange.sessions.activities import quotas
 from exchange.sessions.activities.fields import item_id
 from exchange.prompts.models import ActivityKind
 from exchange.sessions.commands import Actor
@@ -53,7 +53,7 @@ def _standing(state: SessionState, action_id: str) -> Action | Rejected:
 
 def add_action(state: SessionState, command: AddAction, actor: Actor, now: datetime) -> Decision:
     actions = state.discussion.actions
-    if (refusal := too_many(len(actions), MAX_ACTIONS)) is not None:
+    if (refusal := quotas.check(state, quotas.Quota.ACTIONS, actor.id)) is not None:
         return refusal
     added = ActionAdded(
         action_id=item_id("action", len(actions) + 1),

@@ -12,7 +12,6 @@ from exchange.sessions.activities.fields import ItemId, PersonId, text
 
 MAX_ACTION_WHAT = 300
 MAX_ACTION_WHO = 80
-MAX_ACTIONS = 300
 MAX_POINT = 500
 MAX_POINTS = 500
 

@@ -21,12 +21,10 @@ from exchange.sessions.activities.base import (
     check_kind,
     too_many,
 )
+from exchange.sessions.activities import quotas
 from exchange.sessions.activities.fields import item_id
 from exchange.sessions.activities.stories_data import (
     MAX_NOTES_PER_PERSON,
-    MAX_RECALLS,
-    MAX_REFLECTIONS,
-    MAX_STORIES,
     AddRecall,
     ListeningNote,
     ListeningNoteWritten,
@@ -102,7 +100,7 @@ def share_story(state: SessionState, command: ShareStory, actor: Actor, now: dat
         return Rejected("not_your_turn", _("You can write your story down during or after your turn."))
     if any(s.teller_id == actor.id and s.phase_index == state.phase_index for s in live_stories(state)):
         return Rejected("already_shared", _("You have already written your story down; edit it instead."))
-    if (refusal := too_many(len(state.stories.stories), MAX_STORIES)) is not None:
+    if (refusal := quotas.check(state, quotas.Quota.STORIES, actor.id)) is not None:
         return refusal
     shared = StoryShared(
         story_id=item_id("story", len(state.stories.stories) + 1),
@@ -156,7 +154,7 @@ def reflect(state: SessionState, command: Reflect, actor: Actor, now: datetime) 
     if story.teller_id == actor.id:
         return Rejected("own_story", _("Reflections are for other people's stories."))
     reflections = state.stories.reflections
-    if (refusal := too_many(len(reflections), MAX_REFLECTIONS)) is not None:
+    if (refusal := quotas.check(state, quotas.Quota.REFLECTIONS, actor.id)) is not None:
         return refusal
     added = ReflectionAdded(
         reflection_id=item_id("reflection", len(reflections) + 1),
@@ -182,7 +180,7 @@ def add_recall(state: SessionState, command: AddRecall, actor: Actor, now: datet
         if story.teller_id == actor.id:
             return Rejected("own_story", _("Recall a point from someone else's story."))
     recalls = state.stories.recalls
-    if (refusal := too_many(len(recalls), MAX_RECALLS)) is not None:
+    if (refusal := quotas.check(state, quotas.Quota.RECALLS, actor.id)) is not None:
         return refusal
     added = RecallAdded(
         recall_id=item_id("recall", len(recalls) + 1),

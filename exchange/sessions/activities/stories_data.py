@@ -18,10 +18,7 @@ MAX_STORY_SUMMARY = 4000
 MAX_LISTENING_NOTE = 2000
 MAX_REFLECTION = 1000
 MAX_RECALL = 1000
-#: Bounds on what one exchange collects.
-MAX_STORIES = 300
-MAX_REFLECTIONS = 2000
-MAX_RECALLS = 1000
+#: Private notes per person. Contributions are bounded per person too: activities/quotas.py.
 MAX_NOTES_PER_PERSON = 200
 
 StoryTitle = text(MAX_STORY_TITLE, single_line=True)
