@@ -32,6 +32,7 @@ from exchange.programmes.retention_job import purge_periodically
 from exchange.programmes.library_views import router as library_router
 from exchange.programmes.views import router as programmes_router
 from exchange.sessions.broker import broker_for
+from exchange.sessions.limits import limits_for
 from exchange.sessions.pages import router as session_pages_router
 from exchange.sessions.registry import HubRegistry
 from exchange.sessions.store import EventStore
@@ -81,6 +82,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await store.start()
         await broker.start()
         app.state.broker = broker
+        app.state.limits = limits_for(settings)  # commands per second and sockets per person
+        await app.state.limits.start()
         app.state.hubs = HubRegistry(store=store, broker=broker)
         # Staff sockets close when their login ends (logout, timeouts, password change, removal).
         app.state.staff_sockets = StaffSockets(
@@ -107,6 +110,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await app.state.staff_sockets.close()
             await app.state.hubs.close()
             await broker.close()
+            await app.state.limits.close()
             await store.close()
             app.state.engine.dispose()
 

@@ -41,6 +41,14 @@ class Settings(BaseSettings):
     ws_max_frame: int = Field(default=64 * 1024, ge=1024, le=4 * 1024 * 1024)
     #: Frames queued for one socket before a slow reader is dropped.
     ws_queue_frames: int = Field(default=256, ge=8, le=65536)
+    #: Commands one socket may send at once, then per second (a token bucket: exchange/sessions/limits.py).
+    rate_socket_burst: float = Field(default=10, ge=1, le=1_000_000)
+    rate_socket_per_second: float = Field(default=2, gt=0, le=1_000_000)
+    #: ... and one person over all their sockets, on every instance (through Redis when configured).
+    rate_person_burst: float = Field(default=20, ge=1, le=1_000_000)
+    rate_person_per_second: float = Field(default=4, gt=0, le=1_000_000)
+    #: Sockets one person may hold open at once on one exchange's pages (tabs, devices), all instances.
+    rate_max_sockets: int = Field(default=5, ge=1, le=1000)
     ws_heartbeat_seconds: float = Field(default=10.0, gt=0, le=300)
     #: permessage-deflate: less bandwidth for phones, more memory and CPU per socket.
     ws_compression: bool = True

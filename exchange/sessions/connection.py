@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from exchange.sessions.commands import Actor, Role
+from exchange.sessions.limits import TokenBucket
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +30,7 @@ class Connection:
 
     __slots__ = (
         "actor", "staff", "limit", "close_code", "_send", "_writable", "_write_text", "_backlog", "_writer", "_closer",
-        "_owner", "session", "used",
+        "_owner", "session", "used", "bucket",
     )
 
     def __init__(self, actor: Actor, *, send: Send, limit: int, session: str | None = None) -> None:
@@ -39,6 +40,8 @@ class Connection:
         #: closes when that login ends (exchange/accounts/sockets.py); `used` once it sends a command.
         self.session = session
         self.used = False
+        #: This socket's own command bucket (exchange/sessions/limits.py), set by the endpoint.
+        self.bucket: TokenBucket | None = None
         self.limit = limit
         self.close_code: int | None = None
         self._send = send

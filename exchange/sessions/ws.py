@@ -35,6 +35,7 @@ from exchange.sessions.activities.redaction_data import RedactContribution
 from exchange.sessions.commands import Actor, Join, Role, StartExchange
 from exchange.sessions.connection import Connection
 from exchange.sessions.hub import Accepted, Hub
+from exchange.sessions.limits import Limits, TokenBucket
 from exchange.sessions.machine import Rejected
 from exchange.sessions.registry import HubRegistry
 from exchange.timeutil import utcnow
@@ -44,6 +45,8 @@ log = logging.getLogger(__name__)
 PATH = re.compile(r"/e/([0-9]{1,18})/ws")
 HELLO_TIMEOUT = 10.0
 POLICY_VIOLATION = 1008
+#: An application close code (4000-4999), after HTTP's 429: this person has too many sockets open.
+TOO_MANY_SOCKETS = 4029
 
 
 @dataclass(frozen=True)
@@ -140,9 +143,25 @@ async def live_socket(app: Any, scope: Scope, receive: Receive, send: Send, exch
         # looks like a network failure (1006) that the page would retry forever.
         await _close(send, POLICY_VIOLATION, "not signed in for this exchange")
         return
+    limits: Limits = app.state.limits
+    held_as = f"{exchange_id}:{who.actor.id}"
+    handle = await limits.open_socket(held_as)
+    if handle is None:
+        # The page says why and tries again now and then (a tab closed elsewhere makes room).
+        await _close(send, TOO_MANY_SOCKETS, "too many sockets")
+        return
+    try:
+        await _serve(app, receive, send, exchange_id, who)
+    finally:
+        await limits.close_socket(held_as, handle)
+
+
+async def _serve(app: Any, receive: Receive, send: Send, exchange_id: int, who: _Who) -> None:
+    settings = app.state.settings
     registry: HubRegistry = app.state.hubs
     hub = await registry.get(exchange_id)
     connection = Connection(who.actor, send=send, limit=settings.ws_queue_frames, session=who.session)
+    connection.bucket = TokenBucket(app.state.limits.socket_rate)
     try:
         last_seq = await _hello(receive, send)
         if last_seq is False:
@@ -212,8 +231,22 @@ async def _answer(app: Any, hub: Hub, connection: Connection, message: dict[str,
         connection.offer(protocol.error(code="unexpected", message="Already said hello."))
     else:
         connection.used = True  # a staff login in use: its idle timeout starts again (accounts/sockets.py)
-        await _run_command(app, hub, connection, frame)
+        if await _within_rate(app, connection):
+            await _run_command(app, hub, connection, frame)
+        else:
+            connection.offer(protocol.rejected(command_id=frame.id, code="rate_limited", message=_rate_limited()))
     return True
+
+
+def _rate_limited() -> str:
+    return _("You're sending too fast, so that wasn't saved. Wait a few seconds, then try again.")
+
+
+async def _within_rate(app: Any, connection: Connection) -> bool:
+    """This socket's bucket first (in process), then the person's over all their sockets."""
+    if connection.bucket is not None and not connection.bucket.take():
+        return False
+    return await app.state.limits.take(connection.actor.id)
 
 
 async def _run_command(app: Any, hub: Hub, connection: Connection, frame: protocol.SendCommand) -> None:

@@ -8,28 +8,32 @@ person is closed with a code the page explains.
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
+import websockets
 
-from tests.support.live import LiveClient
+from tests.support.live import LiveClient, new_command_id
 from tests.support.scenario import Setup, scheduled_exchange
 from tests.support.servers import ServerProcess
 
 PROBLEMS = 6  # a cards phase with an open floor (exchange/prompts/templates/story-exchange.toml)
-#: Rate limits out of the way, for tests about something else.
-GENEROUS = {
-    "EXCHANGE_RATE_PERSON_BURST": "100000",
-    "EXCHANGE_RATE_PERSON_PER_SECOND": "100000",
-    "EXCHANGE_RATE_SOCKET_BURST": "100000",
-    "EXCHANGE_RATE_SOCKET_PER_SECOND": "100000",
+TOO_MANY_SOCKETS = 4029
+#: Limits small enough to meet in a test, and refilling so slowly (one token in 1,000 s) that how
+#: many commands get through doesn't depend on how fast the test runs: exactly the burst.
+LIMITED = {
+    "EXCHANGE_RATE_SOCKET_BURST": "10",
+    "EXCHANGE_RATE_SOCKET_PER_SECOND": "0.001",
+    "EXCHANGE_RATE_PERSON_BURST": "15",
+    "EXCHANGE_RATE_PERSON_PER_SECOND": "0.001",
+    "EXCHANGE_RATE_MAX_SOCKETS": "3",
 }
 
 
-@pytest.fixture
-def generous_server(database_url: str, tmp_path: Path) -> Iterator[ServerProcess]:
-    process = ServerProcess(database_url, log_path=tmp_path / "server.log", env=GENEROUS)
+@pytest.fixture(scope="module")
+def limited_server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    process = ServerProcess(database_url, log_path=tmp_path_factory.mktemp("logs") / "server.log", env=LIMITED)
     process.start()
     try:
         yield process
@@ -37,12 +41,52 @@ def generous_server(database_url: str, tmp_path: Path) -> Iterator[ServerProcess
         process.stop()
 
 
+async def flood(client: LiveClient, count: int) -> list[dict]:
+    """Send `count` hand commands as fast as the socket takes them; every reply, in order."""
+    ids = [new_command_id("flood") for _ in range(count)]
+    start = len(client.frames)
+    for index, command_id in enumerate(ids):
+        command = {"type": "raise_hand" if index % 2 == 0 else "lower_hand"}
+        await client.send_raw(json.dumps({"type": "command", "id": command_id, "command": command}))
+    return [
+        await client.wait_for(
+            lambda f, i=command_id: f["type"] in {"ack", "rejected"} and f.get("id") == i, start=start, timeout=20
+        )
+        for command_id in ids
+    ]
+
+
+def through(replies: list[dict]) -> int:
+    """How many replies got past the limiter (acked, or decided and refused for another reason)."""
+    for reply in replies:
+        if reply.get("code") == "rate_limited":
+            assert "too fast" in reply["message"], reply
+    return sum(reply.get("code") != "rate_limited" for reply in replies)
+
+
+async def live_room(servers: list[ServerProcess], practitioners: int = 2) -> tuple[Setup, LiveClient]:
+    """A live exchange at an open-floor phase, its facilitator connected to the first server."""
+    setup = scheduled_exchange(servers[0], practitioners=practitioners)
+    facilitator = await LiveClient(servers[0].ws_url, setup.exchange_id, Setup.cookie(setup.facilitator)).connect()
+    await facilitator.ok("start_exchange")
+    await facilitator.ok("goto_phase", index=PROBLEMS)
+    return setup, facilitator
+
+
+async def refused_socket(server: ServerProcess, setup: Setup, index: int) -> tuple[int | None, str | None]:
+    """Open a socket the server should close straight away; its close code and reason."""
+    client = LiveClient(server.ws_url, setup.exchange_id, Setup.cookie(setup.practitioners[index]))
+    with pytest.raises((ConnectionError, websockets.ConnectionClosed)):
+        await client.connect()
+    assert client.ws is not None
+    await client.ws.wait_closed()
+    return client.ws.close_code, client.ws.close_reason
 def participant_number(client: LiveClient) -> int:
     return int(client.you["id"].removeprefix("p:"))
 
 
-async def test_no_one_can_make_another_persons_commands_or_join_a_duplicate(generous_server: ServerProcess) -> None:
-    server = generous_server
+async def test_no_one_can_make_another_persons_commands_or_join_a_duplicate(fresh_server: ServerProcess) -> None:
+    server = fresh_server  # test servers run without rate limits unless a test sets them
     setup = scheduled_exchange(server, practitioners=3)
     eid = setup.exchange_id
     facilitator = await LiveClient(server.ws_url, eid, Setup.cookie(setup.facilitator)).connect()
@@ -105,4 +149,63 @@ async def test_no_one_can_make_another_persons_commands_or_join_a_duplicate(gene
     assert joins and all(not str(e.get("command_id") or "").startswith("join:p:") for e in joins)
     for client in (facilitator, attacker, rosa, tomas):
         await client.close()
+    setup.close()
+
+
+# -- rate limits and the socket cap, one instance ------------------------------------------------------
+
+
+async def test_a_flooding_socket_is_held_to_its_burst_and_no_one_else_is_slowed(limited_server: ServerProcess) -> None:
+    server = limited_server
+    setup, facilitator = await live_room([server])
+    eid = setup.exchange_id
+    flooder = await LiveClient(server.ws_url, eid, Setup.cookie(setup.practitioners[0])).connect()
+    rosa = await LiveClient(server.ws_url, eid, Setup.cookie(setup.practitioners[1])).connect()
+    await flooder.wait_view(lambda v: v["phase_index"] == PROBLEMS)
+    replies = await flood(flooder, 60)
+    assert through(replies) == 10  # the socket's burst; the other 50 never reached the log
+    assert [r["type"] for r in replies[:10]] == ["ack"] * 10
+    assert {r["code"] for r in replies[10:]} == {"rate_limited"}
+    await facilitator.wait_for(lambda f: f["type"] == "events" and f["seq"] >= replies[9]["seq"])
+    theirs = [
+        e for f in facilitator.frames for e in f.get("events", [])
+        if e["actor"]["id"] == flooder.you["id"] and e["event"]["type"].startswith("hand_")
+    ]
+    assert len(theirs) == 10, theirs
+    # Someone else's commands are untouched.
+    assert (await rosa.command("raise_hand"))["type"] == "ack"
+    assert (await facilitator.command("give_floor"))["type"] == "ack"
+    setup.close()
+
+
+async def test_a_persons_sockets_share_one_bucket(limited_server: ServerProcess) -> None:
+    server = limited_server
+    setup, _facilitator = await live_room([server])
+    sockets = [
+        await LiveClient(server.ws_url, setup.exchange_id, Setup.cookie(setup.practitioners[0])).connect()
+        for _ in range(3)
+    ]
+    replies = [reply for client in sockets for reply in await flood(client, 10)]
+    assert through(replies) == 15  # the person's burst over three sockets, not 3 x the socket's 10
+    setup.close()
+
+
+async def test_a_persons_extra_socket_is_closed_with_a_code_the_page_explains(limited_server: ServerProcess) -> None:
+    server = limited_server
+    setup, _facilitator = await live_room([server])
+    cookie = Setup.cookie(setup.practitioners[0])
+    held = [await LiveClient(server.ws_url, setup.exchange_id, cookie).connect() for _ in range(3)]
+    assert await refused_socket(server, setup, 0) == (TOO_MANY_SOCKETS, "too many sockets")
+    # Someone else is not counted with them.
+    other = await LiveClient(server.ws_url, setup.exchange_id, Setup.cookie(setup.practitioners[1])).connect()
+    assert other.close_code is None
+    # Closing one makes room again.
+    await held[0].close()
+    for _attempt in range(50):
+        try:
+            again = await LiveClient(server.ws_url, setup.exchange_id, cookie).connect()
+            break
+        except (ConnectionError, websockets.ConnectionClosed):
+            await asyncio.sleep(0.1)  # the server notices the close a moment later
+    assert again.close_code is None and again.you["id"] == held[1].you["id"]
     setup.close()

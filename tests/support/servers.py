@@ -13,6 +13,12 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parents[2]
+NO_RATE_LIMITS = {
+    "EXCHANGE_RATE_PERSON_BURST": "1000000",
+    "EXCHANGE_RATE_PERSON_PER_SECOND": "1000000",
+    "EXCHANGE_RATE_SOCKET_BURST": "1000000",
+    "EXCHANGE_RATE_SOCKET_PER_SECOND": "1000000",
+}
 
 
 def free_port() -> int:
@@ -47,6 +53,9 @@ class ServerProcess:
             "EXCHANGE_PORT": str(self.port),
             "EXCHANGE_SECRET_KEY": "test-secret-" + "x" * 40,
             "EXCHANGE_LOG_LEVEL": "warning",
+            # Tests drive commands far faster than people click: the rate limits are out of the way
+            # unless a test sets them (tests/integration/test_abuse_live.py).
+            **NO_RATE_LIMITS,
             **self.extra_env,
         }
 

@@ -18,6 +18,8 @@ const CLOSE_POLICY = 1008;
 const CLOSE_TRY_AGAIN = 1013;
 const CLOSE_GOING_AWAY = 1001;
 const CLOSE_RESTART = 1012;
+const CLOSE_TOO_MANY_SOCKETS = 4029; // this person has the exchange open in too many tabs or devices
+const CROWDED_RETRY_MS = 30000; // then try again about this often: a tab closed elsewhere makes room
 
 let commandCounter = 0;
 
@@ -41,6 +43,7 @@ function parseServerTime(iso) {
  *                                      (resumed: they arrived on (re)connecting)
  *   onPresence(onlineIds)
  *   onStatus(status)                   "connecting" | "connected" | "reconnecting" | "offline" | "denied"
+ *                                      | "crowded" (too many of this person's sockets are open)
  *   onRejected({id, code, message, command})  a command the server refused (show the message)
  *   onPersonal(data, {seq})            what only this practitioner sees (their notes, votes, ...);
  *                                      kept apart from the events seq: it neither advances nor is
@@ -220,6 +223,10 @@ export class LiveConnection {
       this.deny();
       return;
     }
+    if (event.code === CLOSE_TOO_MANY_SOCKETS) {
+      this.crowded();
+      return;
+    }
     if (!opened) this.failedOpens += 1;
     // A handshake the server refuses reaches the page as a bare 1006: ask the page whether we're
     // still let in before trying forever.
@@ -238,6 +245,14 @@ export class LiveConnection {
     } else {
       this.retry({ slow: event.code === CLOSE_TRY_AGAIN });
     }
+  }
+
+  /** Too many of this person's tabs or devices are connected: say so, and look again now and then. */
+  crowded() {
+    if (this.stopped || this.status === "denied") return;
+    clearTimeout(this.timers.retry);
+    this.setStatus("crowded");
+    this.timers.retry = setTimeout(() => this.open(), CROWDED_RETRY_MS * (0.75 + Math.random() / 2));
   }
 
   deny() {

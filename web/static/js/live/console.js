@@ -735,6 +735,7 @@ conn.onPresence((ids) => {
 conn.onStatus((status) => {
   indicator(status);
   root.dataset.conn = status; // presence and controls look stale while the connection is down
+  if (status === "crowded") toast.show(S.crowded_text); // too many of their tabs or devices are open
   if (status === "denied") {
     fill(regions.now,
       h("p", { class: "console-now__title", text: S.denied }),

@@ -214,7 +214,7 @@ export function everySecond(fn) {
 
 /**
  * The connection indicator: a dot plus words (never colour alone). Returns a function taking
- * "connecting" | "connected" | "reconnecting" | "offline" | "denied"; strings come from the page.
+ * "connecting" | "connected" | "reconnecting" | "offline" | "denied" | "crowded"; strings come from the page.
  */
 export function connectionIndicator(el, strings) {
   const text = el?.querySelector("[data-live-conn-text]");

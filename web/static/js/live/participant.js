@@ -352,6 +352,7 @@ conn.onStatus((status) => {
   if (closed) return;
   indicator(status);
   if (status === "denied") accessEnded();
+  if (status === "crowded") toast.show(S.crowded_text); // too many of their tabs or devices are open
 });
 
 // --- when access ends -----------------------------------------------------------------------------
