@@ -206,7 +206,7 @@ class Socket:
         if "view" in frame:
             self.person.view = compact(frame["view"])
         else:
-            self.person.view = compact(frame["changes"], self.person.view)
+            self.person.view = compact(frame["changes"], self.person.view, frame.get("items"))
         self._sync(t)
 
     def _sync(self, t: int) -> None:

@@ -39,13 +39,40 @@ STORY_SUMMARY = (
 REFLECTION = "What stayed with me is that you started by listening before asking anyone to change."
 
 
-def compact(view: dict[str, Any], held: dict[str, Any] | None = None) -> dict[str, Any]:
+def _listed(held: tuple[tuple[str, Any], ...], delta: dict[str, Any], summary) -> tuple[tuple[str, Any], ...]:  # noqa: ANN001
+    """A compact list of (key, summary) after an item delta (exchange/sessions/views.item_delta)."""
+    key = delta["key"]
+    entries = dict(held)
+    for gone in delta.get("remove", ()):
+        entries.pop(gone, None)
+    order = [name for name, _ in held if name in entries]
+    for item in delta.get("upsert", ()):
+        if item[key] not in entries:
+            order.append(item[key])
+        entries[item[key]] = summary(item)
+    return tuple((name, entries[name]) for name in delta.get("order", order))
+
+
+def _story(story: dict[str, Any]) -> tuple[str, int, int]:
+    return story["teller"]["id"], story["phase_index"], len(story["reflections"])
+
+
+def compact(view: dict[str, Any], held: dict[str, Any] | None = None, items: dict[str, Any] | None = None) -> dict[str, Any]:
     """Just what the policy reads of a view: keeps the generator's heap, and its GC pauses, small.
 
     `view` is a whole view, or the changes of an events frame applied over `held`, the compact view
-    from before: a part the changes don't mention stays as it was.
+    from before: a part the changes don't mention stays as it was; `items`, the frame's lists
+    changed item by item.
     """
     out = dict(held or {})
+    if items and held is not None:
+        if "cards" in items:
+            out["card_ids"] = _listed(held.get("card_ids", ()), items["cards"], lambda card: None)
+            out["cards"] = len(out["card_ids"])
+        if "stories" in items:
+            out["story_list"] = _listed(held.get("story_list", ()), items["stories"], _story)
+            out["stories"] = tuple((sid, teller, index) for sid, (teller, index, _n) in out["story_list"])
+            out["reflections"] = sum(n for _sid, (_teller, _index, n) in out["story_list"])
     if "status" in view or held is None:
         out["status"] = view.get("status")
     if "phase_index" in view or held is None:
@@ -58,9 +85,11 @@ def compact(view: dict[str, Any], held: dict[str, Any] | None = None) -> dict[st
         out["anonymous_cards"] = bool(phase and phase.get("card_anonymity") == "optional")
         out["card_fields"] = tuple(field["key"] for field in phase.get("card_fields", ())) if phase else ()
     if "cards" in view or held is None:
-        out["cards"] = len(view.get("cards") or ())
+        out["card_ids"] = tuple((card["id"], None) for card in view.get("cards") or ())
+        out["cards"] = len(out["card_ids"])
     if "stories" in view or held is None:
         stories = view.get("stories") or ()
+        out["story_list"] = tuple((s["id"], _story(s)) for s in stories)
         out["stories"] = tuple((s["id"], s["teller"]["id"], s["phase_index"]) for s in stories)
         out["reflections"] = sum(len(s["reflections"]) for s in stories)
     if "turns" in view or held is None:

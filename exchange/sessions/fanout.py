@@ -49,14 +49,16 @@ class Fanout:
         """One encoded events frame per audience listening: its events and the parts of its view
         that changed. An audience nobody listens to is skipped; whoever comes next brings its
         projection up to date."""
-        changes: dict[Role, dict[str, protocol.Part | None]] = {}
+        changes: dict[Role, tuple[dict[str, protocol.Part | None], dict[str, protocol.Part]]] = {}
         frames: dict[Audience, str] = {}
         for audience in audiences:
             view = _VIEW_OF[audience]
             if view not in changes:  # a projection updated twice would report no change the second time
-                changes[view] = self._projections[view].update(state)
+                projection = self._projections[view]
+                changes[view] = projection.deltas(projection.update(state))
+            whole, items = changes[view]
             frames[audience] = protocol.events(
-                seq=state.last_seq, events=shown_events(dumped, audience), changes=changes[view]
+                seq=state.last_seq, events=shown_events(dumped, audience), changes=whole, items=items
             )
         return frames
 

@@ -177,13 +177,18 @@ def events(
     events: list[dict[str, Any]],
     view: EncodedView | None = None,
     changes: dict[str, Part | None] | None = None,
+    items: dict[str, Part] | None = None,
 ) -> str:
-    """New events (already filtered for the role) and the view they lead to: whole, or its changes."""
+    """New events (already filtered for the role) and the view they lead to: whole, or its changes:
+    parts replaced whole ("changes") and lists of items changed item by item ("items": see
+    views.item_delta)."""
     if (view is None) == (changes is None):
         raise ValueError("an events frame carries either the whole view or its changes")
     head = f'{{"type":"events","seq":{int(seq)},"events":{_dump(events)},'
     if view is not None:
         return f'{head}"view":{_object(dict(view))}}}'
+    if items:
+        return f'{head}"changes":{_object(changes or {})},"items":{_object(dict(items))}}}'
     return f'{head}"changes":{_object(changes or {})}}}'
 
 

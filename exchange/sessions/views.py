@@ -291,6 +291,74 @@ def _names(state: SessionState) -> tuple[tuple[str, str], ...]:
     return tuple((member.id, member.name) for member in state.roster)
 
 
+#: Parts that are lists of items, each named by the key given here: an events frame carries the
+#: items of such a part that changed (protocol "items": see item_delta) rather than the whole list,
+#: so editing one card of three hundred sends one card.
+ITEM_KEYS: Mapping[str, str] = MappingProxyType(
+    {
+        "cards": "id",
+        "clusters": "id",
+        "stories": "id",  # a story's reflections travel with it
+        "recalls": "id",
+        "actions": "id",
+        "points": "id",
+        "drafts": "phase_index",
+        "feedback": "phase_index",
+        "notes": "id",
+        "parking_lot": "id",
+        "roster": "id",
+        "phases": "index",
+    }
+)
+
+
+def item_delta(old: Any, new: Any, key: str) -> JSON | None:
+    """What turns the list `old` into `new`, item by item: the items that are new or changed, as
+    they are in `new` ("upsert"), the keys of those gone ("remove"), and the whole order of keys
+    only when it isn't what the client gets by keeping the old order and adding new items at the
+    end ("order"). None when either isn't a list of items with unique keys.
+
+    It is a function of the two views alone, which the audience is shown anyway: it can tell them
+    nothing their views don't (the privacy policy holds for it as it does for the views).
+    """
+    if not isinstance(old, list) or not isinstance(new, list):
+        return None
+    try:
+        before = {item[key]: item for item in old}
+        after = [item[key] for item in new]
+    except (TypeError, KeyError):
+        return None
+    kept = set(after)
+    if len(before) != len(old) or len(kept) != len(after):
+        return None
+    upsert = [item for item in new if (was := before.get(item[key])) is None or (was is not item and was != item)]
+    remove = [name for name in before if name not in kept]
+    delta: JSON = {"key": key, "upsert": upsert, "remove": remove}
+    expected = [name for name in before if name in kept]
+    expected += [item[key] for item in upsert if item[key] not in before]
+    if expected != after:
+        delta["order"] = after
+    return delta
+
+
+def apply_items(view: JSON, items: Mapping[str, JSON]) -> JSON:
+    """The view after an events frame's "items" (what the pages do: web/static/js/live/connection.js)."""
+    view = dict(view)
+    for name, delta in items.items():
+        key = delta["key"]
+        old = view.get(name) or []
+        by_key = {item[key]: item for item in old}
+        for gone in delta.get("remove", ()):
+            by_key.pop(gone, None)
+        order = [item[key] for item in old if item[key] in by_key]
+        for item in delta.get("upsert", ()):
+            if item[key] not in by_key:
+                order.append(item[key])
+            by_key[item[key]] = item
+        view[name] = [by_key[name_] for name_ in delta.get("order", order)]
+    return view
+
+
 #: Per section, the state it was last built for and the parts it gave (see Projection).
 SharedBuilds = dict[Section, tuple[SessionState, dict[str, Part]]]
 
@@ -319,6 +387,8 @@ class Projection:
         self._state: SessionState | None = None
         #: The whole view as sent: each top-level part with its JSON text.
         self.parts: EncodedView = {}
+        #: What the last update replaced, of the parts that are lists of items (see `deltas`).
+        self._replaced: dict[str, Part] = {}
 
     def update(self, state: SessionState) -> dict[str, Part | None]:
         """Bring the view up to `state`; returns the parts that changed (a part that went: None)."""
@@ -334,6 +404,7 @@ class Projection:
             due = [index for index, reads in enumerate(self._reads) if not changed.isdisjoint(reads)]
         parts = self.parts
         changes: dict[str, Part | None] = {}
+        replaced = self._replaced = {}
         for index in due:
             fresh = self._build(self._sections[index], state)
             for key, part in fresh.items():
@@ -343,12 +414,34 @@ class Projection:
                 parts[key] = part  # equal parts too: from now on both roles hold the same objects
                 if old is None or (old[0] is not part[0] and old[0] != part[0]):
                     changes[key] = part
+                    if old is not None and key in ITEM_KEYS:
+                        replaced[key] = old
             for key in self._keys[index]:
                 if key not in fresh:
                     del parts[key]
                     changes[key] = None
             self._keys[index] = tuple(fresh)
         return changes
+
+    def deltas(self, changes: dict[str, Part | None]) -> tuple[dict[str, Part | None], dict[str, Part]]:
+        """The last update's `changes` as a live frame sends them: the lists of items whose changed
+        items are shorter than the whole list go as item deltas (`item_delta`), the rest whole."""
+        if not self._replaced:
+            return changes, {}
+        whole = dict(changes)
+        items: dict[str, Part] = {}
+        for key, old in self._replaced.items():
+            new = whole.get(key)
+            if new is None:
+                continue
+            delta = item_delta(old[0], new[0], ITEM_KEYS[key])
+            if delta is None:
+                continue
+            part = encoded(delta)
+            if len(part[1]) < len(new[1]):
+                items[key] = part
+                del whole[key]
+        return whole, items
 
     def _build(self, section: Section, state: SessionState) -> dict[str, Part]:
         """The section's parts for `state`: shared if built already, else built and encoded here."""

@@ -18,7 +18,7 @@ from tests.support.live import LiveClient, new_command_id
 from tests.support.scenario import Setup, scheduled_exchange
 from tests.support.servers import ServerProcess
 
-PROBLEMS = 6  # a cards phase with an open floor (exchange/prompts/templates/story-exchange.toml)
+PROBLEMS = 5  # a cards phase with an open floor (exchange/prompts/templates/story-exchange.toml)
 TOO_MANY_SOCKETS = 4029
 #: Limits small enough to meet in a test, and refilling so slowly (one token in 1,000 s) that how
 #: many commands get through doesn't depend on how fast the test runs: exactly the burst.

@@ -39,7 +39,11 @@ def assert_unlinked(clients: list[LiveClient], needle: str, author: LiveClient) 
                 if client is not author:
                     assert needle not in json.dumps(frame, ensure_ascii=False), client.you
                 continue
-            parts = [*(frame.get("view") or {}).values(), *(frame.get("changes") or {}).values(), *frame.get("events", [])]
+            parts = [
+                *(frame.get("view") or {}).values(), *(frame.get("changes") or {}).values(),
+                *(item for delta in (frame.get("items") or {}).values() for item in delta["upsert"]),
+                *frame.get("events", []),
+            ]
             for part in parts:
                 for holder in holders(part, needle):
                     seen += 1

@@ -11,6 +11,8 @@ from typing import Any
 import websockets
 from websockets.asyncio.client import ClientConnection
 
+from exchange.sessions.views import apply_items
+
 _ids = itertools.count(1)
 #: Every client made, so a test that fails halfway still has its sockets closed at teardown.
 OPEN_CLIENTS: weakref.WeakSet[LiveClient] = weakref.WeakSet()
@@ -62,7 +64,10 @@ class LiveClient:
                 elif frame["type"] in {"snapshot", "events"}:
                     for event in frame.get("events", []):
                         self.event_seqs.append(event["seq"])
-                    self.view = frame["view"] if "view" in frame else {**self.view, **frame["changes"]}
+                    if "view" in frame:
+                        self.view = frame["view"]
+                    else:  # as the pages do (connection.js): parts replaced whole, lists item by item
+                        self.view = apply_items({**self.view, **frame["changes"]}, frame.get("items", {}))
                     self.seq = frame["seq"]
                 elif frame["type"] == "presence":
                     self.online = frame["online"]

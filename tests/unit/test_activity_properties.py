@@ -25,6 +25,7 @@ from exchange.sessions.events import EventEnvelope
 from exchange.sessions.machine import Rejected, decide, rebuild
 from exchange.sessions.state import SessionState
 from exchange.sessions.views import (
+    apply_items,
     facilitator_view,
     participant_view,
     personal_subjects,
@@ -228,9 +229,10 @@ def test_time_only_from_the_command() -> None:
 # -- view changes: a client that applies each frame's changes holds the whole view ----------------
 
 
-def _applied(held: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
-    """What the pages do with an events frame's changes (connection.js): replace those keys."""
-    return {**held, **changes}
+def _applied(held: dict[str, Any], frame: dict[str, Any]) -> dict[str, Any]:
+    """What the pages do with an events frame (connection.js): replace the parts in "changes", and
+    apply the lists changed item by item ("items")."""
+    return apply_items({**held, **frame["changes"]}, frame.get("items", {}))
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -250,10 +252,15 @@ def test_applying_each_batchs_changes_gives_the_whole_view(script: list[tuple[c.
         state, envelopes = core.run(state, (actor, command, 7.0), now)
         for role, build in builds.items():
             after = build(state)
-            frame = json.loads(protocol.events(seq=state.last_seq, events=[], changes=live[role].update(state)))
+            whole, items = live[role].deltas(live[role].update(state))
+            frame = json.loads(protocol.events(seq=state.last_seq, events=[], changes=whole, items=items))
             changes = frame["changes"]
             assert all(held[role].get(key) != value for key, value in changes.items())
-            held[role] = _applied(held[role], changes)
+            for name, delta in frame.get("items", {}).items():  # only what changed, item by item
+                assert name not in changes and (delta["upsert"] or delta["remove"] or "order" in delta)
+                was = {item[delta["key"]]: item for item in held[role][name]}
+                assert all(was.get(item[delta["key"]]) != item for item in delta["upsert"])
+            held[role] = _applied(held[role], frame)
             assert {k: v for k, v in held[role].items() if v is not None} == {
                 k: v for k, v in json.loads(json.dumps(after)).items() if v is not None
             }

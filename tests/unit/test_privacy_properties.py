@@ -41,6 +41,7 @@ from exchange.sessions.activities import stories_data as sd
 from exchange.sessions.activities.base import MIN_GROUP
 from exchange.sessions.commands import Actor, Role
 from exchange.sessions.fanout import Fanout
+from exchange.sessions.views import apply_items
 from exchange.sessions.machine import Rejected, apply_envelope, decide, envelop
 from exchange.sessions.privacy import LIVE_AUDIENCES, Audience
 from exchange.sessions.state import SessionState
@@ -428,9 +429,17 @@ def _direct_checks(run: Run) -> None:
                 if card in anonymous:
                     text = json.dumps(event)
                     assert anonymous[card] not in text and names[anonymous[card]] not in text, (audience, event)
-            for card in (frame.get("changes") or {}).get("cards") or []:
+            items = (frame.get("items") or {}).get("cards") or {}
+            for card in [*((frame.get("changes") or {}).get("cards") or []), *items.get("upsert", [])]:
                 if card["id"] in anonymous:
                     assert card["author"] is None, card
+        # The frames, applied in order as the pages do (parts whole, lists item by item), give the
+        # very view a reconnecting socket is sent whole: a delta carries nothing the views don't.
+        held: dict[str, Any] = {}
+        for frame in frames:
+            held = apply_items({**held, **frame["changes"]}, frame.get("items") or {})
+        whole = json.loads(run.snapshots[audience])["view"]
+        assert {k: v for k, v in held.items() if v is not None} == {k: v for k, v in whole.items() if v is not None}
         text = json.dumps(frames)
         assert LISTENING not in text
         if audience is Audience.PARTICIPANT:

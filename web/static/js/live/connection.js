@@ -30,6 +30,28 @@ export function newCommandId() {
   return `c.${Date.now().toString(36)}.${random[0].toString(36)}${random[1].toString(36)}.${commandCounter}`;
 }
 
+/**
+ * Apply an events frame's "items" to a view (docs/protocol.md): per list, the items new or changed
+ * replace those with the same key or are added at the end, removed keys go, and "order", when
+ * given, is the list's whole order. Unchanged items stay the very same objects.
+ */
+export function applyItems(view, items) {
+  if (!items) return view;
+  for (const [name, delta] of Object.entries(items)) {
+    const key = delta.key;
+    const old = Array.isArray(view[name]) ? view[name] : [];
+    const byKey = new Map(old.map((item) => [item[key], item]));
+    for (const gone of delta.remove || []) byKey.delete(gone);
+    const order = old.map((item) => item[key]).filter((k) => byKey.has(k));
+    for (const item of delta.upsert || []) {
+      if (!byKey.has(item[key])) order.push(item[key]);
+      byKey.set(item[key], item);
+    }
+    view[name] = (delta.order || order).map((k) => byKey.get(k)).filter(Boolean);
+  }
+  return view;
+}
+
 function parseServerTime(iso) {
   if (!iso) return NaN;
   return Date.parse(String(iso).replace(/(\.\d{3})\d+/, "$1"));
@@ -371,8 +393,9 @@ export class LiveConnection {
     }
     this.lastSeq = Math.max(this.lastSeq, seq);
     this.storeSeq();
-    // A live batch carries only the parts of the view that changed; the first frame has it whole.
-    this.view = frame.view || { ...this.view, ...frame.changes };
+    // A live batch carries only the parts of the view that changed, and of its lists only the items
+    // that changed; the first frame has it whole.
+    this.view = frame.view || applyItems({ ...this.view, ...frame.changes }, frame.items);
     this.emit("view", this.view, { seq, resumed: first });
     if (fresh.length) this.emit("events", fresh, { seq, resumed: first });
     if (first) this.synced_();
