@@ -25,9 +25,11 @@ CARDS_PHASE = 2  # story-exchange template: "Cultural levers", cards with three 
 PHASE_CYCLE = (TURN_PHASE, CARDS_PHASE, OPEN_PHASE)
 NEXT_PHASE = {phase: PHASE_CYCLE[(i + 1) % len(PHASE_CYCLE)] for i, phase in enumerate(PHASE_CYCLE)}
 
-#: Below the engine's caps (500 cards, 2,000 reflections per exchange), so a long run is not refused.
-MAX_CARDS = 400
-MAX_REFLECTIONS = 1500
+#: Per practitioner, well below their own quotas (exchange/sessions/activities/quotas.py: 50 cards and
+#: 50 reflections each; senders are picked at random, so some write more than the mean), so a long
+#: run is not refused.
+CARDS_EACH = 20
+REFLECTIONS_EACH = 20
 
 #: Practitioners' texts: about the length of a real card field, story summary or reflection.
 CARD_TEXT = "A grandmother who runs the savings group; people listen to her at every meeting."
@@ -171,7 +173,7 @@ class Exchange:
             if (speaker, view["phase_index"]) not in {(teller, index) for _, teller, index in view["stories"]}:
                 return person, {"type": "share_story", "title": STORY_TITLE, "summary": STORY_SUMMARY}
             return person, {"type": self.rng.choice(("pass_turn", "finish_turn"))}
-        if view["cards_phase"] and roll < 0.5 and view["cards"] < MAX_CARDS:
+        if view["cards_phase"] and roll < 0.5 and view["cards"] < CARDS_EACH * len(self.practitioners):
             anonymous = view["anonymous_cards"] and self.rng.random() < 0.3
             return self.rng.choice(self.practitioners), _card(view["card_fields"], anonymous=anonymous)
         if not view["cards_phase"] and roll < 0.3 and (reflecting := self._reflect(view)) is not None:
@@ -186,7 +188,7 @@ class Exchange:
 
     def _reflect(self, view: dict[str, Any]) -> tuple[Person, dict[str, Any]] | None:
         """A listener reflects someone else's story back, if there is one to reflect on."""
-        if not view["stories"] or view["reflections"] >= MAX_REFLECTIONS:
+        if not view["stories"] or view["reflections"] >= REFLECTIONS_EACH * len(self.practitioners):
             return None
         story_id, teller, _ = self.rng.choice(view["stories"])
         listeners = [p for p in self.practitioners if p.actor_id != teller]

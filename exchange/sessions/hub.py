@@ -45,8 +45,9 @@ RECENT = 1024  # envelopes kept in memory to resume clients without reading the 
 MAX_BATCH = 64
 #: Command ids remembered per sender, so a resent command is applied once; clients resend only
 #: what was unacked when their socket dropped, seconds or minutes earlier, never this far back.
-#: Per sender, so nobody's flood of ids pushes out anyone else's.
-COMMAND_MEMORY = 1_000
+#: Per sender, so nobody's flood of ids pushes out anyone else's. The pages drop a command still
+#: unsent after 2 minutes; at the person's sustained rate limit (4 a second) that is under 500.
+COMMAND_MEMORY = 500
 RETRY_SECONDS = 10.0  # how long to keep losing seq races to other instances before giving up
 
 
