@@ -252,9 +252,10 @@ async def _within_rate(app: Any, connection: Connection) -> bool:
 async def _run_command(app: Any, hub: Hub, connection: Connection, frame: protocol.SendCommand) -> None:
     """Hand the command to the hub, which answers the socket (ack or rejected) once it is decided."""
     command = frame.command
-    if isinstance(command, Join):
-        # A practitioner joins under the name the facilitator gave them, never one they choose.
-        command = Join(name=connection.actor.name)
+    if isinstance(command, Join) and connection.actor.role is Role.PARTICIPANT:
+        # A practitioner joins under the name the facilitator gave them (as the server's own join
+        # does), never one they choose. Anyone else's join is refused for their role.
+        command = command.model_copy(update={"name": connection.actor.name})
     if isinstance(command, StartExchange):
         if connection.actor.role is not Role.FACILITATOR:
             connection.offer(
