@@ -29,6 +29,9 @@ from typing import Protocol
 log = logging.getLogger(__name__)
 
 REDIS_TIMEOUT = 0.5
+#: After Redis fails, this process's own limits are used for this long before Redis is tried again,
+#: so commands don't each wait out a timeout while Redis is away.
+REDIS_RETRY_SECONDS = 2.0
 #: A socket's entry in Redis lives this long unless its instance refreshes it (a crashed instance's
 #: sockets stop counting after this).
 SOCKET_TTL = 30.0
@@ -209,6 +212,7 @@ class RedisLimits:
         self._held: dict[str, str] = {}
         self._refresher: asyncio.Task[None] | None = None
         self._instance = secrets.token_hex(6)
+        self._down_until = 0.0  # monotonic time before which Redis isn't tried
 
     async def start(self) -> None:
         import redis.asyncio as redis  # noqa: PLC0415 - only with Redis configured
@@ -239,11 +243,19 @@ class RedisLimits:
 
     async def _run(self, name: str, keys: list[str], args: list[object]) -> int | None:
         """A script's answer, or None when Redis can't be reached in time (the caller falls back)."""
-        try:
-            return int(await asyncio.wait_for(self._scripts[name](keys=keys, args=args), REDIS_TIMEOUT))
-        except Exception as exc:  # noqa: BLE001 - any Redis trouble: use this process's limits
-            log.warning("rate limits: Redis unavailable (%s); using this instance's own", type(exc).__name__)
+        if time.monotonic() < self._down_until:
             return None
+        try:
+            answer = int(await asyncio.wait_for(self._scripts[name](keys=keys, args=args), REDIS_TIMEOUT))
+        except Exception as exc:  # noqa: BLE001 - any Redis trouble: use this process's limits
+            if self._down_until == 0.0:
+                log.warning("rate limits: Redis unavailable (%s); using this instance's own", type(exc).__name__)
+            self._down_until = time.monotonic() + REDIS_RETRY_SECONDS
+            return None
+        if self._down_until:
+            log.info("rate limits: Redis is back; limits are shared across instances again")
+            self._down_until = 0.0
+        return answer
 
     async def take(self, person: str) -> bool:
         rate = self.person_rate

@@ -18,7 +18,6 @@ import websockets
 from sqlalchemy import select
 
 from exchange.db import make_engine
-from exchange.sessions.activities.discussion_data import MAX_POINTS
 from exchange.sessions.connection import CLOSE_TIMEOUT
 from exchange.sessions.models import SessionEvent
 from tests.support.databases import fresh_database, migrate
@@ -180,7 +179,8 @@ async def _stubborn_reader(server: ServerProcess, exchange_id: int, cookie: str)
     return ws
 
 
-DISCUSSION_PHASE = 4  # the story-exchange template's "Engaging men as allies"
+DRAFT_PHASE = 6  # the story-exchange template's "Crafting messages for funding partners", 3 sections
+MAX_EDITS = 1500
 
 
 async def test_a_slow_reader_is_cut_off_and_resumes(database_url: str, tmp_path: Path) -> None:
@@ -196,14 +196,16 @@ async def test_a_slow_reader_is_cut_off_and_resumes(database_url: str, tmp_path:
         await facilitator.wait_for(lambda f: f["type"] == "presence" and len(f["online"]) == 3)
         all_online = len(facilitator.frames)
         await facilitator.ok("start_exchange")
-        await facilitator.ok("goto_phase", index=DISCUSSION_PHASE)
+        await facilitator.ok("goto_phase", index=DRAFT_PHASE)
 
         # The others keep getting every event promptly while the slow reader's buffers and then its
         # bounded queue fill up, until the server cuts it off (seen as presence dropping it). Each
-        # point noted makes the points list, sent whole when it changes, longer: the frames grow
-        # until backpressure reaches the server through megabytes of loopback buffers.
-        for i in range(MAX_POINTS):
-            seq = await facilitator.ok("note_point", text=f"{i:03d} " + "a point worth keeping " * 22)
+        # edit of a draft section (8,000 characters) makes a frame of about 16 KB (the edit, and the
+        # section as it now stands): backpressure reaches the server through megabytes of loopback
+        # buffers.
+        for i in range(MAX_EDITS):
+            text = f"{i:04d} " + "the evidence from our stories " * 265
+            seq = await facilitator.ok("edit_section", section=i % 3, base_version=i // 3, text=text)
             await brisk.wait_view(lambda v, n=seq: v["seq"] >= n, timeout=5)
             if len(facilitator.online) == 2:
                 break
@@ -227,7 +229,7 @@ async def test_a_slow_reader_is_cut_off_and_resumes(database_url: str, tmp_path:
         # It resumes by seq and gets exactly what it missed.
         resumed = LiveClient(server.ws_url, setup.exchange_id, Setup.cookie(setup.practitioners[0]))
         resumed.seq = held
-        await resumed.connect()
+        await resumed.connect(max_size=None)  # the missed edits come in one frame of megabytes
         assert resumed.seq == facilitator.seq
         assert resumed.event_seqs == list(range(held + 1, facilitator.seq + 1))
         for client in (facilitator, brisk, resumed):
