@@ -264,7 +264,7 @@ def test_reminders_a_day_and_an_hour_before_are_sent_once_whoever_runs_them(
         omar = inbox.to(f"omar-{tag}@example.org")
         assert len(lena) == 2 and len(omar) == 2  # the invitation, then one reminder
         assert inbox.to(f"gone-{tag}@example.org")[1:] == []
-        assert lena[-1]["Subject"].startswith("Tomorrow: ")  # Spanish has no catalogue yet: English
+        assert lena[-1]["Subject"].startswith("Mañana: «Stories of change")  # her own language
         assert omar[-1]["Subject"].startswith("Demain : « Stories of change")  # the exchange's language
         omar_link = service.invite_token(SECRET, _participant(server, ids[f"omar-{tag}@example.org"]))
         secrets_seen.add(omar_link)

@@ -41,9 +41,15 @@ async def _msc_exchange(server, programme, title, people):  # noqa: ANN001, ANN2
     return played
 
 
+def _news(inbox: Inbox, address: str | None = None) -> list:
+    """Messages other than the invitations the tellers got when they were invited (issue 19)."""
+    messages = inbox.messages if address is None else inbox.to(address)
+    return [m for m in messages if not str(m["Subject"]).startswith("Your invitation to")]
+
+
 async def _wait_for_mail(inbox: Inbox, count: int) -> None:
     for _ in range(100):
-        if len(inbox.messages) >= count:
+        if len(_news(inbox)) >= count:
             return
         await asyncio.sleep(0.05)
 
@@ -95,14 +101,14 @@ async def test_three_levels_of_selection_with_reasons_and_the_tellers_told(serve
         assert "Your story up the programme" not in east.pages[1].get(f"/e/{east.exchange_id}/record").text
         # ...and by email, when they gave one.
         await _wait_for_mail(inbox, 4)
-        to_amina = inbox.to(f"amina-{tag}@example.org")
+        to_amina = _news(inbox, f"amina-{tag}@example.org")
         assert len(to_amina) == 2 and all(m["Subject"] == "Your story was chosen" for m in to_amina)
         body = to_amina[-1].get_payload(decode=True).decode()
         assert REASON_TOP in body and f"/e/{east.exchange_id}/record" in body and "Programme panel" in body
-        to_kofi = inbox.to(f"kofi-{tag}@example.org")
+        to_kofi = _news(inbox, f"kofi-{tag}@example.org")
         assert [m["Subject"] for m in to_kofi] == ["Your story was chosen", "News of your story"]
         assert "chose another story" in to_kofi[-1].get_payload(decode=True).decode()
-        assert inbox.to(f"rosa-{tag}@example.org") == []
+        assert _news(inbox, f"rosa-{tag}@example.org") == []
 
         # The report shows the whole chain; the PDF too.
         report = lead.get(f"/programmes/{programme.id}/report")
