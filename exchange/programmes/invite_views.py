@@ -11,7 +11,7 @@ from exchange import audit, mail
 from exchange.deps import AppSettings, CsrfProtected, CurrentStaff, DbSession
 from exchange.i18n import _
 from exchange.programmes import invite_mail, mail_jobs, service
-from exchange.programmes.models import Exchange, Participant
+from exchange.programmes.models import Exchange, ExchangeStatus, Participant
 from exchange.settings import Settings
 
 router = APIRouter()
@@ -58,6 +58,8 @@ async def participant_email(
         raise HTTPException(status_code=404)
     if not mail.configured(settings):
         raise HTTPException(status_code=409, detail=_("This server sends no mail. Use the ready message instead."))
+    if exchange.status == ExchangeStatus.ENDED:
+        raise HTTPException(status_code=409, detail=_("This exchange has ended."))
     if not mail_jobs.may_email(participant):
         raise HTTPException(
             status_code=409, detail=_("Only an unopened link can be emailed, to a practitioner with an email address.")
