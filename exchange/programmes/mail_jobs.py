@@ -145,6 +145,27 @@ def _due(db: Session, now: datetime) -> list[tuple[Exchange, Participant, str]]:
     return due
 
 
+def _settled(db: Session, wanted: list[tuple[int | None, str]], now: datetime) -> set[tuple[int, str]]:
+    """Of the (practitioner, key) pairs due, those no runner may claim now: sent, being sent, given up."""
+    ids = sorted({pid for pid, _key in wanted if pid is not None})
+    keys = sorted({key for _pid, key in wanted})
+    if not ids:
+        return set()
+    rows = db.exec(
+        select(MailDelivery).where(col(MailDelivery.participant_id).in_(ids), col(MailDelivery.key).in_(keys))
+    ).all()
+    settled = set()
+    for row in rows:
+        claimable = (
+            row.status == MailStatus.PENDING
+            or (row.status == MailStatus.FAILED and row.attempts < MAX_ATTEMPTS)
+            or (row.status == MailStatus.SENDING and row.claimed_at is not None and row.claimed_at < now - STALE_CLAIM)
+        )
+        if not claimable:
+            settled.add((row.participant_id, row.key))
+    return settled
+
+
 def _ensure_row(engine: Engine, participant_id: int, key: str) -> None:
     """The reminder's row, made once: a second instance making it too hits the unique constraint."""
     with Session(engine) as db:
@@ -199,9 +220,12 @@ def send_reminders(engine: Engine, settings: Settings, *, now: datetime | None =
         return run
     with Session(engine, expire_on_commit=False) as db:
         due = _due(db, now)
+        done = _settled(db, [(p.id, reminder_key(which, e.starts_at)) for e, p, which in due], now)
     for exchange, participant, which in due:
         assert participant.id is not None
         key = reminder_key(which, exchange.starts_at)
+        if (participant.id, key) in done:
+            continue  # the common case once a window's reminders went out: no write at all
         _ensure_row(engine, participant.id, key)
         if not _claim(engine, participant.id, key, now):
             continue  # sent, being sent, or given up on
