@@ -25,6 +25,7 @@ def page_context(db: Session, settings: Settings, exchange: Exchange, participan
     return {
         "mail_on": mail.configured(settings),
         "deliveries": mail_jobs.invite_status(db, participants),
+        "reminders": mail_jobs.reminders_of(db, participants),
         "mailtos": {pid: url for pid, (url, _text) in messages.items()},
         "invite_texts": {pid: text for pid, (_url, text) in messages.items()},
         "languages": [(code, invite_mail.language_name(code)) for code in invite_mail.LANGUAGES],

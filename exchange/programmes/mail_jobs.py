@@ -82,6 +82,18 @@ def forget_invitation(db: Session, participant_id: int) -> None:
         db.delete(row)
 
 
+def reminders_of(db: Session, participants: list[Participant]) -> dict[int, list[MailDelivery]]:
+    """The reminders recorded for each practitioner (sent, failed or on their way), oldest first."""
+    ids = [p.id for p in participants if p.id is not None]
+    if not ids:
+        return {}
+    found: dict[int, list[MailDelivery]] = {}
+    query = select(MailDelivery).where(col(MailDelivery.participant_id).in_(ids), MailDelivery.key != INVITE)
+    for row in db.exec(query.order_by(col(MailDelivery.id))):
+        found.setdefault(row.participant_id, []).append(row)
+    return found
+
+
 def invite_status(db: Session, participants: list[Participant]) -> dict[int, MailDelivery]:
     """The invitation's delivery record for each practitioner that has one."""
     ids = [p.id for p in participants if p.id is not None]

@@ -278,6 +278,9 @@ def test_reminders_a_day_and_an_hour_before_are_sent_once_whoever_runs_them(
             mail_jobs.send_reminders(engine, settings, now=moment)
         assert len(inbox.to(f"omar-{tag}@example.org")) == 3
         assert inbox.to(f"omar-{tag}@example.org")[-1]["Subject"].startswith("Dans une heure : ")
+        page = lead.get(f"/exchanges/{exchange_id}").text
+        omar_item = page[page.index(f'id="participant-{ids[f"omar-{tag}@example.org"]}"'):][:4000]
+        assert "Reminder a day before: sent." in omar_item and "Reminder an hour before: sent." in omar_item
         # After the start, nothing more.
         assert ours(mail_jobs.send_reminders(engine, settings, now=start + timedelta(minutes=1))) == []
         with Session(engine) as db:
