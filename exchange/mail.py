@@ -94,22 +94,77 @@ def deliver(settings: Settings, mail: Mail) -> str | None:
         return _("Mail is not set up on this server.")
     if not mail.to:
         return _("There is no email address to send to.")
+    with Outbox(settings) as outbox:
+        return outbox.deliver(mail)
+
+
+def _connect(settings: Settings) -> smtplib.SMTP:
     host, port, timeout = settings.smtp_host, settings.smtp_port, settings.smtp_timeout_seconds
+    if settings.smtp_tls == "ssl":
+        client: smtplib.SMTP = smtplib.SMTP_SSL(host, port, timeout=timeout, context=ssl.create_default_context())
+    else:
+        client = smtplib.SMTP(host, port, timeout=timeout)
     try:
-        if settings.smtp_tls == "ssl":
-            client: smtplib.SMTP = smtplib.SMTP_SSL(host, port, timeout=timeout, context=ssl.create_default_context())
-        else:
-            client = smtplib.SMTP(host, port, timeout=timeout)
-        with client:
-            if settings.smtp_tls == "starttls":
-                client.starttls(context=ssl.create_default_context())
-            if settings.smtp_user:
-                client.login(settings.smtp_user, settings.smtp_password)
-            client.send_message(message(settings, mail))
-        return None
-    except (OSError, smtplib.SMTPException) as exc:
-        log.warning("mail to one recipient was not sent: %s", exc.__class__.__name__)
-        return _reason(exc)
+        if settings.smtp_tls == "starttls":
+            client.starttls(context=ssl.create_default_context())
+        if settings.smtp_user:
+            client.login(settings.smtp_user, settings.smtp_password)
+    except BaseException:
+        client.close()
+        raise
+    return client
+
+
+class Outbox:
+    """One SMTP connection for several messages (a run of reminders), opened at the first message and
+    opened again once if the server dropped it in between. Blocking: use it in a worker thread.
+
+        with Outbox(settings) as outbox:
+            error = outbox.deliver(mail)   # None, or why it was not handed over
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.client: smtplib.SMTP | None = None
+
+    def __enter__(self) -> Outbox:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        client, self.client = self.client, None
+        if client is not None:
+            try:
+                client.quit()
+            except (OSError, smtplib.SMTPException):
+                client.close()
+
+    def deliver(self, mail: Mail) -> str | None:
+        if not configured(self.settings):
+            return _("Mail is not set up on this server.")
+        if not mail.to:
+            return _("There is no email address to send to.")
+        for again in (False, True):
+            reused = self.client is not None
+            try:
+                if self.client is None:
+                    self.client = _connect(self.settings)
+                self.client.send_message(message(self.settings, mail))
+                return None
+            except smtplib.SMTPRecipientsRefused as exc:  # the connection is still good (smtplib reset it)
+                log.warning("mail to one recipient was not sent: %s", exc.__class__.__name__)
+                return _reason(exc)
+            except (OSError, smtplib.SMTPException) as exc:
+                if self.client is not None:
+                    self.client.close()
+                    self.client = None
+                if reused and not again and isinstance(exc, OSError | smtplib.SMTPServerDisconnected):
+                    continue  # a kept connection the server closed meanwhile: once more on a new one
+                log.warning("mail to one recipient was not sent: %s", exc.__class__.__name__)
+                return _reason(exc)
+        return _("The mail server could not be reached: {error}").format(error="")  # not reached
 
 
 async def send_all(settings: Settings, mails: list[Mail]) -> int:

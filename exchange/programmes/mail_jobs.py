@@ -178,6 +178,33 @@ def _settled(db: Session, wanted: list[tuple[int | None, str]], now: datetime) -
     return settled
 
 
+def _ensure_rows(engine: Engine, wanted: list[tuple[int, str]]) -> None:
+    """The rows of every due reminder, made in one transaction; if another runner made some of them
+    meanwhile (the unique constraint refuses the batch), one by one."""
+    if not wanted:
+        return
+    with Session(engine) as db:
+        have = set(
+            db.exec(
+                select(MailDelivery.participant_id, MailDelivery.key).where(
+                    col(MailDelivery.participant_id).in_(sorted({pid for pid, _k in wanted})),
+                    col(MailDelivery.key).in_(sorted({key for _p, key in wanted})),
+                )
+            ).all()
+        )
+        missing = [pair for pair in dict.fromkeys(wanted) if pair not in have]
+        if not missing:
+            return
+        db.add_all(MailDelivery(participant_id=pid, key=key) for pid, key in missing)
+        try:
+            db.commit()
+            return
+        except IntegrityError:
+            db.rollback()
+    for pid, key in missing:
+        _ensure_row(engine, pid, key)
+
+
 def _ensure_row(engine: Engine, participant_id: int, key: str) -> None:
     """The reminder's row, made once: a second instance making it too hits the unique constraint."""
     with Session(engine) as db:
@@ -233,18 +260,18 @@ def send_reminders(engine: Engine, settings: Settings, *, now: datetime | None =
     with Session(engine, expire_on_commit=False) as db:
         due = _due(db, now)
         done = _settled(db, [(p.id, reminder_key(which, e.starts_at)) for e, p, which in due], now)
-    for exchange, participant, which in due:
-        assert participant.id is not None
-        key = reminder_key(which, exchange.starts_at)
-        if (participant.id, key) in done:
-            continue  # the common case once a window's reminders went out: no write at all
-        _ensure_row(engine, participant.id, key)
-        if not _claim(engine, participant.id, key, now):
-            continue  # sent, being sent, or given up on
-        message = invite_mail.reminder_mail(exchange, participant, link=personal_link(settings, participant), which=which)
-        error = mail.deliver(settings, message)
-        _finish(engine, participant.id, key, error, utcnow())
-        (run.sent if error is None else run.failed).append((participant.id, key))
+    todo = [(e, p, which) for e, p, which in due if (p.id, reminder_key(which, e.starts_at)) not in done]
+    _ensure_rows(engine, [(p.id, reminder_key(which, e.starts_at)) for e, p, which in todo])  # type: ignore[misc]
+    with mail.Outbox(settings) as outbox:  # one SMTP connection for the run
+        for exchange, participant, which in todo:  # once a window's reminders went out, nothing is written
+            assert participant.id is not None
+            key = reminder_key(which, exchange.starts_at)
+            if not _claim(engine, participant.id, key, now):
+                continue  # sent, being sent, or given up on
+            link = personal_link(settings, participant)
+            error = outbox.deliver(invite_mail.reminder_mail(exchange, participant, link=link, which=which))
+            _finish(engine, participant.id, key, error, utcnow())
+            (run.sent if error is None else run.failed).append((participant.id, key))
     return run
 
 

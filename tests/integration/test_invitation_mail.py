@@ -440,6 +440,29 @@ def test_leads_invite_colleagues_by_email_link(server: ServerProcess, inbox: Inb
     stranger.close()
 
 
+def test_one_connection_serves_a_run_and_a_dropped_one_is_reopened(server: ServerProcess, inbox: Inbox) -> None:
+    """The reminder run's Outbox: several messages on one connection; when the mail server restarted
+    in between, the next message goes out on a new connection; a refused address spoils nothing."""
+    from aiosmtpd.controller import Controller
+
+    from exchange.mail import Mail, Outbox
+
+    settings = _settings(server, inbox)
+    tag = uuid.uuid4().hex[:6]
+    with Outbox(settings) as outbox:
+        assert outbox.deliver(Mail(to=f"one-{tag}@example.org", subject="1", body="one")) is None
+        first = outbox.client
+        assert "550" in (outbox.deliver(Mail(to=f"bounce-{tag}@example.org", subject="x", body="x")) or "")
+        assert outbox.deliver(Mail(to=f"two-{tag}@example.org", subject="2", body="two")) is None
+        assert outbox.client is first  # the same connection throughout
+        inbox.controller.stop()  # the mail server restarts, on the same port
+        inbox.controller = Controller(inbox, hostname="127.0.0.1", port=inbox.port)
+        inbox.controller.start()
+        assert outbox.deliver(Mail(to=f"three-{tag}@example.org", subject="3", body="three")) is None
+        assert outbox.client is not first
+    assert [len(inbox.to(f"{n}-{tag}@example.org")) for n in ("one", "two", "three", "bounce")] == [1, 1, 1, 0]
+
+
 def test_no_token_reaches_the_log(server: ServerProcess, secrets_seen: set[str]) -> None:
     """Last in the module: every personal link and staff invitation token seen above, in no log line."""
     assert len(secrets_seen) >= 6
