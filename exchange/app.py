@@ -28,9 +28,12 @@ from exchange.deps import CsrfFailed, LoginRequired
 from exchange.i18n import _
 from exchange.programmes.links import router as links_router
 from exchange.programmes.lobby import router as lobby_router
+from exchange.programmes.mail_jobs import remind_periodically
 from exchange.programmes.retention_job import purge_periodically
 from exchange.programmes.library_views import router as library_router
 from exchange.programmes.views import router as programmes_router
+from exchange.programmes.invite_views import router as invite_mail_router
+from exchange.accounts.staff_invite_views import router as staff_invite_router
 from exchange.sessions.broker import broker_for
 from exchange.sessions.limits import limits_for
 from exchange.sessions.pages import router as session_pages_router
@@ -99,14 +102,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             interval = settings.purge_interval_seconds
             job = purge_periodically(engine=app.state.engine, hubs=app.state.hubs, interval=interval)
             purging = asyncio.create_task(job, name="retention-purge")
+        reminding: asyncio.Task[None] | None = None
+        if settings.reminder_interval_seconds > 0 and settings.smtp_host:  # reminders a day and an hour ahead
+            reminders = remind_periodically(
+                engine=app.state.engine, settings=settings, interval=settings.reminder_interval_seconds
+            )
+            reminding = asyncio.create_task(reminders, name="reminders")
         try:
             async with tuned_runtime(settings.gc_freeze_seconds, settings.gc_full_seconds):
                 yield
         finally:
-            if purging is not None:
-                purging.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await purging
+            for task in (purging, reminding):
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
             await app.state.staff_sockets.close()
             await app.state.hubs.close()
             await broker.close()
@@ -122,6 +132,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(accounts_router)
     app.include_router(security_router)
     app.include_router(programmes_router)
+    app.include_router(invite_mail_router)
+    app.include_router(staff_invite_router)
     app.include_router(library_router)
     app.include_router(links_router)
     app.include_router(lobby_router)

@@ -29,10 +29,12 @@ class ExchangeFilter(logging.Filter):
 _SECRETS = (
     (re.compile(r"/join/[^\s\"?#]+"), "/join/[link]"),
     (re.compile(r"%2Fjoin%2F[^\s\"&#]+", re.IGNORECASE), "%2Fjoin%2F[link]"),
+    (re.compile(r"/invite/[^\s\"?#]+"), "/invite/[link]"),  # a colleague's invitation (accounts/staff_invites.py)
+    (re.compile(r"%2Finvite%2F[^\s\"&#]+", re.IGNORECASE), "%2Finvite%2F[link]"),
     (re.compile(r"\b((?:set-)?cookie|authorization)(['\"]?\s*[:=]\s*)[^\r\n]+", re.IGNORECASE), r"\1\2[hidden]"),
     (re.compile(r"\b(exchange_(?:staff|csrf|[pj][0-9]+))=[^;\s\"']+"), r"\1=[hidden]"),
 )
-_SUSPECT = re.compile(r"/join/|%2Fjoin%2F|cookie|authorization|exchange_", re.IGNORECASE)
+_SUSPECT = re.compile(r"/join/|%2Fjoin%2F|/invite/|%2Finvite%2F|cookie|authorization|exchange_", re.IGNORECASE)
 
 
 def _without_secrets(message: str) -> str:

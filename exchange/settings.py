@@ -76,6 +76,11 @@ class Settings(BaseSettings):
     smtp_tls: str = Field(default="starttls", pattern="^(starttls|ssl|none)$")
     mail_from: str = "Story Exchange <no-reply@localhost>"
     smtp_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    #: Seconds between the server's runs of the practitioners' reminders (a day and an hour before the
+    #: start; exchange/programmes/mail_jobs.py); 0: none. Nothing runs while smtp_host is empty.
+    reminder_interval_seconds: float = Field(default=60.0, ge=0, le=3600)
+    #: Days a lead's emailed invitation for a colleague (exchange/accounts/staff_invites.py) stays valid.
+    staff_invite_days: int = Field(default=7, ge=1, le=60)
     #: Proxies whose X-Forwarded-* headers are trusted (the load balancer).
     forwarded_allow_ips: str = "127.0.0.1"
     log_level: str = "info"

@@ -6,6 +6,7 @@ from alembic import context
 
 import exchange.accounts.models  # noqa: F401 - registers tables
 import exchange.programmes.models  # noqa: F401
+import exchange.programmes.invite_models  # noqa: F401
 import exchange.sessions.models  # noqa: F401
 import exchange.synthesis.models  # noqa: F401
 from exchange.db import make_engine, metadata

@@ -147,11 +147,23 @@ class ParticipantForm(BaseModel):
     context: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200), OneLine] = ""
     country: Annotated[str, StringConstraints(strip_whitespace=True, max_length=80), OneLine] = ""
     email: EmailStr | None = None
+    #: The language their emails are written in (a BCP 47 code we write in); "" leaves it to the exchange's.
+    language: str = ""
 
     @field_validator("email", mode="before")
     @classmethod
     def _blank_is_none(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("language")
+    @classmethod
+    def _a_language_we_write(cls, value: str) -> str:
+        from exchange.programmes.invite_mail import LANGUAGES
+
+        value = value.strip()
+        if value and value not in LANGUAGES:
+            raise ValueError(_("Choose a language from the list."))
+        return value
 
 
 MAX_RETENTION_DAYS = 3650

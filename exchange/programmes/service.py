@@ -263,6 +263,7 @@ def add_participant(db: Session, *, secret: str, exchange: Exchange, form: Parti
         context=form.context,
         country=" ".join(form.country.split()),
         email=str(form.email or ""),
+        language=form.language or None,
         token_salt="pending",
         token_hash=f"pending-{secrets.token_hex(16)}",
     )

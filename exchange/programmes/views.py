@@ -18,7 +18,7 @@ from exchange.deps import (
     DbSession,
 )
 from exchange.i18n import _
-from exchange.programmes import ics, plan_editor, retention, service
+from exchange.programmes import ics, invite_views, plan_editor, retention, service
 from exchange.programmes.forms import (
     ExchangeForm,
     FormErrors,
@@ -105,7 +105,9 @@ def programme_plots(request, db, programme):  # noqa: ANN001, ANN201
     return plots(request, db, programme)
 
 
-def _programme_page(request, db, user, programme_id, *, status_code=200, errors=None, form=None):  # noqa: ANN001, ANN202
+def _programme_page(request, db, user, programme_id, *, status_code=200, errors=None, form=None, new_invite=None):  # noqa: ANN001, ANN202
+    from exchange.accounts import staff_invites
+
     programme = service.programme_for(db, user=user, programme_id=programme_id)
     if programme is None:
         raise HTTPException(status_code=404)
@@ -126,9 +128,15 @@ def _programme_page(request, db, user, programme_id, *, status_code=200, errors=
         plotted=programme_plots(request, db, programme),
         transcript_formats=(("html", _("HTML")), ("md", _("Markdown")), ("csv", _("CSV")), ("json", _("JSON"))),
         members=service.members_of(db, programme=programme),
+        staff_invites=staff_invites.pending(db, programme=programme) if user.role == "lead" else [],
+        new_invite=new_invite,
+        now=utcnow(),
         errors=errors or {},
         form=form or {},
     )
+
+
+programme_page = _programme_page
 
 
 def _exchange_groups(exchanges, ran):  # noqa: ANN001, ANN202
@@ -152,7 +160,7 @@ async def programme_add_member(request: Request, programme_id: int, db: DbSessio
     try:
         member = get_user_by_email(db, email=parse_form(MemberForm, data).email)
         if member is None:
-            raise FormErrors({"email": _("No staff account uses this email. Create it with `exchange create-user`.")})
+            raise FormErrors({"email": _("No staff account uses this email. Invite them by email below: they will make their account from the link.")})
         added = service.add_member(db, lead=user, programme=programme, user=member)
     except FormErrors as exc:
         return _programme_page(request, db, user, programme_id, status_code=400, errors=exc.errors, form=data)
@@ -324,6 +332,7 @@ def _exchange_page(request, db, exchange, settings, *, status_code=200, errors=N
         record=record_status(exchange),
         ran_on=service.ran_on(db, exchanges=[exchange]).get(exchange.id or 0),
         source=_plan_source(db, exchange),
+        **invite_views.page_context(db, settings, exchange, participants, links),
     )
 
 
@@ -510,6 +519,7 @@ async def participant_add(
         raise HTTPException(status_code=409, detail=_("This exchange has ended.")) from None
     _record_link(request, db, audit.Kind.LINK_ISSUED, user, exchange, participant)
     db.commit()
+    await invite_views.email_invitation(request, db, settings, user.id, exchange, participant)  # type: ignore[arg-type]
     return _see_other(f"/exchanges/{exchange_id}?invited={participant.id}#participant-{participant.id}")
 
 
@@ -558,12 +568,16 @@ async def participant_reissue(
     exchange = _exchange_or_404(db, user, exchange_id)
     participant = _participant_or_404(db, exchange, participant_id)
     in_use = participant.claimed_at is not None and participant.revoked_at is None
-    if in_use and not _confirmed(await request.form()):
+    form = await request.form()
+    if in_use and not _confirmed(form):
         return _confirm_page(request, exchange, participant, "reissue")  # it would sign them out
     service.reissue(db, secret=resolve_secret(settings), participant=participant)
+    invite_views.forget_invitation(db, participant_id)
     _record_link(request, db, audit.Kind.LINK_REISSUED, user, exchange, participant)
     db.commit()
     await request.app.state.hubs.kick(exchange_id, f"p:{participant_id}")
+    if form.get("email") == "yes":  # a new link is emailed only when the facilitator asks
+        await invite_views.email_invitation(request, db, settings, user.id, exchange, participant)  # type: ignore[arg-type]
     return _see_other(f"/exchanges/{exchange_id}?invited={participant_id}#participant-{participant_id}")
 
 

@@ -16,6 +16,7 @@ import asyncio
 import json
 import typing
 import hashlib
+import secrets
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -74,6 +75,21 @@ def _spare(world: World) -> dict[str, object]:
     return {"pid": pid, "token": token}
 
 
+def _staff_invite(world: World) -> dict[str, object]:
+    """A fresh pending invitation for a colleague to join P, as a lead would have sent it."""
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    [(lead_id,)] = world.sql("SELECT created_by FROM programme WHERE id = :p", p=world.programme)
+    world.sql(
+        "INSERT INTO staff_invite (programme_id, email, role, token_hash, created_by, created_at, expires_at, mail_status, mail_error)"
+        " VALUES (:p, :e, 'facilitator', :h, :u, :c, :x, '', '')",
+        p=world.programme, e=f"invited-{uuid.uuid4().hex[:10]}@example.org", h=hashlib.sha256(token.encode()).hexdigest(),
+        u=lead_id, c=now, x=now + timedelta(days=7),
+    )  # fmt: skip
+    [(invite_id,)] = world.sql("SELECT id FROM staff_invite WHERE token_hash = :h", h=hashlib.sha256(token.encode()).hexdigest())
+    return {"token": token, "invite_id": invite_id}
+
+
 def _claimed_spare(world: World) -> dict[str, object]:
     pid, token = world.new_participant(claimed=True)
     return {"pid": pid, "token": token}
@@ -129,6 +145,18 @@ DOORS: list[Door] = [
     Door("POST", "/exchanges/{exchange_id}/participants/{participant_id}/reissue", f"{STAFF_ONLY} 303 404 404 303",
          url="/exchanges/{X}/participants/{pid}/reissue", form={"confirm": "yes"}, target=_claimed_spare),
     Door("GET", "/exchanges/{exchange_id}/exchange.ics", MEMBERS_PAGE, url="/exchanges/{X}/exchange.ics"),
+    # Sending the invitation (again): this server sends no mail, so its staff are told so (409).
+    Door("POST", "/exchanges/{exchange_id}/participants/{participant_id}/email", f"{STAFF_ONLY} 409 404 404 409",
+         url="/exchanges/{X}/participants/{pid}/email", target=_spare),
+    # A lead invites a colleague by email (no mail here: the page shows the link once, 200) or withdraws it.
+    Door("POST", "/programmes/{programme_id}/invites", f"{STAFF_ONLY} 403 403 404 200", url="/programmes/{P}/invites",
+         form=lambda w: {"invite_email": f"colleague-{uuid.uuid4().hex[:8]}@example.org", "invite_role": "facilitator"}),
+    Door("POST", "/programmes/{programme_id}/invites/{invite_id}/revoke", f"{STAFF_ONLY} 403 403 404 303",
+         url="/programmes/{P}/invites/{invite_id}/revoke", target=_staff_invite),
+    # The invitation link: whoever holds it, without a staff login (staff logged in as someone else: 403).
+    Door("GET", "/invite/{token}", "200 200 200 403 403 403 403", url="/invite/{token}", target=_staff_invite),
+    Door("POST", "/invite/{token}", "303 303 303 403 403 403 403", url="/invite/{token}", target=_staff_invite,
+         form={"name": "New colleague", "password": "river lantern quietly", "confirm_password": "river lantern quietly"}),
     Door("GET", "/exchanges/{exchange_id}/console", MEMBERS_PAGE, url="/exchanges/{X}/console"),
     Door("GET", "/exchanges/{exchange_id}/transcript.{fmt}", "404 404 404 200 404 404 200", url="/exchanges/{X}/transcript.md"),
     Door("POST", "/exchanges/{exchange_id}/review-period", f"{STAFF_ONLY} 303 404 404 303",
@@ -364,6 +392,8 @@ def snapshot(world: World) -> dict[str, list[tuple]]:
         "participant": "SELECT * FROM participant ORDER BY id",
         "session_event": "SELECT exchange_id, COUNT(*), MAX(seq) FROM session_event GROUP BY exchange_id ORDER BY exchange_id",
         "staff_user": "SELECT id, email, name, role, password_hash FROM staff_user ORDER BY id",
+        "staff_invite": "SELECT id, accepted_at, revoked_at FROM staff_invite ORDER BY id",
+        "mail_delivery": "SELECT participant_id, key, status, attempts FROM mail_delivery ORDER BY id",
     }
     return {name: [tuple(map(str, row)) for row in world.sql(query)] for name, query in tables.items()}
 

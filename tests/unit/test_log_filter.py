@@ -25,6 +25,8 @@ def line(msg: str, *args: object, json_format: bool = False) -> str:
         ('%s - "%s %s HTTP/%s" %d', ("127.0.0.1:5", "GET", f"/join/{TOKEN}", "1.1", 200)),
         ('%s - "%s %s HTTP/%s" %d', ("127.0.0.1:5", "POST", f"/join/{TOKEN}/handover", "1.1", 400)),
         ("GET %s", (f"/login?next=%2Fjoin%2F{TOKEN}",)),
+        ('%s - "%s %s HTTP/%s" %d', ("127.0.0.1:5", "POST", f"/invite/{TOKEN}", "1.1", 303)),
+        ("GET %s", (f"/login?next=%2Finvite%2F{TOKEN}",)),
         ("< %s: %s", ("cookie", f"exchange_csrf={TOKEN}; exchange_staff={TOKEN}")),
         ("> %s: %s", ("Set-Cookie", f"exchange_p3={TOKEN}.sig; Path=/e/3")),
         ("< %s: %s", ("authorization", f"Bearer {TOKEN}")),
