@@ -94,6 +94,8 @@ class Participant(SQLModel, table=True):
     #: Where they work, as the facilitator entered it (optional); programme counts group by it.
     country: str = Field(default="", max_length=80)
     email: str = Field(default="", max_length=254)
+    #: The language they picked in their lobby; None: their browser's Accept-Language decides.
+    language: str | None = Field(default=None, max_length=35)
     #: The link's token is derived from the app secret and this salt; only its hash is stored.
     token_salt: str = Field(max_length=64)
     token_hash: str = Field(max_length=64, unique=True, index=True)

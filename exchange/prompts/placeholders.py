@@ -12,6 +12,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 
+from babel.lists import format_list
+
+from exchange import i18n
 from exchange.i18n import _, ngettext
 from exchange.prompts.models import ActivityKind, Phase
 
@@ -59,7 +62,7 @@ def _seconds_words(seconds: int) -> str:
 
 
 def _listed(items: Iterable[str]) -> str:
-    return _(", ").join(items)
+    return format_list(list(items), locale=i18n.locale()) if items else ""
 
 
 def votes_of(phase: Phase) -> int:

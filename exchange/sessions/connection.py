@@ -29,7 +29,7 @@ class Connection:
 
     __slots__ = (
         "actor", "staff", "limit", "close_code", "_send", "_writable", "_write_text", "_backlog", "_writer", "_closer",
-        "_owner", "session", "used",
+        "_owner", "session", "used", "language",
     )
 
     def __init__(self, actor: Actor, *, send: Send, limit: int, session: str | None = None) -> None:
@@ -39,6 +39,8 @@ class Connection:
         #: closes when that login ends (exchange/accounts/sockets.py); `used` once it sends a command.
         self.session = session
         self.used = False
+        #: The person's language: the hub decides their commands in it (so refusals read in it).
+        self.language: str | None = None
         self.limit = limit
         self.close_code: int | None = None
         self._send = send

@@ -18,6 +18,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from exchange.names import initials
 from exchange.prompts import placeholders
 from exchange.prompts.models import ActivityKind, PhasePlan
 from exchange.sessions import privacy
@@ -40,8 +41,8 @@ from exchange.transcripts.text import citation_text
 
 
 def display_initials(name: str) -> str:
-    """"Amina Diallo" -> "A.D." (as programmes.service shows initials)."""
-    return "".join(part[0].upper() + "." for part in name.split() if part)
+    """"Amina Diallo" -> "A.D."; Arabic names too (exchange.names.initials)."""
+    return initials(name)
 
 
 @dataclass(frozen=True, slots=True)

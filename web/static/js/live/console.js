@@ -20,6 +20,7 @@ import {
   localTime,
   parseTime,
   paused,
+  planText,
   readJson,
   remaining,
 } from "./dom.js";
@@ -711,7 +712,7 @@ function render() {
 const indicator = connectionIndicator(document.querySelector("[data-live-conn]"), S);
 
 conn.onView((next) => {
-  view = next;
+  view = planText(next, S.plan_text);
   render();
 });
 conn.onEvents((envelopes, { resumed }) => {
