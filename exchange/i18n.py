@@ -21,9 +21,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from babel import Locale, UnknownLocaleError
+from babel.dates import format_date, format_time, get_datetime_format
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
@@ -157,6 +159,20 @@ def use(code: str | None) -> Iterator[None]:
         yield
     finally:
         _active.reset(token)
+
+
+def moment(local: datetime) -> str:
+    """A wall-clock moment written the active language's way: its full date and short time, joined
+    as that language joins them ("Saturday, March 8, 2025 at 5:00 PM", "samedi 8 mars 2025 à 17:00")."""
+    lang = locale()
+    date = format_date(local, "full", locale=lang)
+    time = format_time(local, "short", locale=lang)
+    return get_datetime_format("full", locale=lang).replace("'", "").replace("{1}", date).replace("{0}", time)
+
+
+def clock(local: datetime) -> str:
+    """A time of day the active language's way ("5:00 PM", "17:00")."""
+    return format_time(local, "short", locale=locale())
 
 
 def _(message: str) -> str:

@@ -10,7 +10,7 @@ from markupsafe import Markup
 from fastapi.templating import Jinja2Templates
 from starlette.requests import Request
 
-from babel.dates import format_date, format_datetime, format_time, get_datetime_format
+from babel.dates import format_date
 from babel.numbers import format_decimal
 
 from exchange import i18n
@@ -41,12 +41,8 @@ def human_time(moment: datetime, tz_name: str) -> str:
 
 
 def local_datetime(local: datetime) -> str:
-    """A wall-clock moment written the active language's way: its full date and short time, joined
-    as that language joins them."""
-    lang = i18n.locale()
-    date = format_date(local, "full", locale=lang)
-    time = format_time(local, "short", locale=lang)
-    return get_datetime_format("full", locale=lang).replace("'", "").replace("{1}", date).replace("{0}", time)
+    """A wall-clock moment written the active language's way (exchange.i18n.moment)."""
+    return i18n.moment(local)
 
 
 def local_date(moment: datetime, tz_name: str = "UTC") -> str:

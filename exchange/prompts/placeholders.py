@@ -62,7 +62,14 @@ def _seconds_words(seconds: int) -> str:
 
 
 def _listed(items: Iterable[str]) -> str:
-    return format_list(list(items), locale=i18n.locale()) if items else ""
+    """"a, b, c" the language's way (its list of units: no "and" in English)."""
+    items = list(items)
+    if not items:
+        return ""
+    try:
+        return format_list(items, style="unit", locale=i18n.locale())
+    except KeyError:  # a locale whose data lacks the unit list: its standard one
+        return format_list(items, locale=i18n.locale())
 
 
 def votes_of(phase: Phase) -> int:
