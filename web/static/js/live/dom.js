@@ -16,6 +16,10 @@ export function h(tag, attrs = {}, ...children) {
     else if (value === true) el.setAttribute(key, "");
     else el.setAttribute(key, String(value));
   }
+  // What people type takes its own direction (an Arabic reflection on an English page, and the reverse).
+  if ((tag === "textarea" || (tag === "input" && ["text", "search", undefined].includes(attrs?.type))) && !attrs?.dir) {
+    el.setAttribute("dir", "auto");
+  }
   append(el, children);
   return el;
 }
@@ -61,6 +65,16 @@ export const LANG = document.documentElement.lang || "en";
 const numbers = new Intl.NumberFormat(LANG, { maximumFractionDigits: 1 });
 const plurals = new Intl.PluralRules(LANG);
 
+const RTL_PAGE = document.documentElement.dir === "rtl";
+const STRONG_RTL = /[\u0590-\u08FF\uFB1D-\uFDFF\uFE70-\uFEFF]/;
+const STRONG_LTR = /[A-Za-z\u00C0-\u02AF\u0370-\u052F]/;
+
+/** A name or title put into a sentence of the other direction ("Rosa" in Arabic, "أمينة" in English)
+ * is isolated (U+2068 FIRST STRONG ISOLATE ... U+2069), so it can't reorder the words around it. */
+export function isolate(text) {
+  return (RTL_PAGE ? STRONG_LTR : STRONG_RTL).test(text) ? `\u2068${text}\u2069` : text;
+}
+
 /** "{name} is speaking" + {name: "Rosa"} -> "Rosa is speaking". Unknown placeholders stay as they are.
  * A template with plural forms ({one: ..., few: ..., other: ...}, from the server's catalogue) is
  * chosen by `values.n` with the language's plural rules; numbers are written the language's way. */
@@ -69,7 +83,7 @@ export function fmt(template, values = {}) {
   return String(text ?? "").replace(/\{(\w+)\}/g, (all, key) => {
     if (!(key in values)) return all;
     const value = values[key];
-    return typeof value === "number" ? numbers.format(value) : String(value);
+    return typeof value === "number" ? numbers.format(value) : isolate(String(value));
   });
 }
 
