@@ -81,7 +81,7 @@ def supported(code: str | None) -> str | None:
     if not code:
         return None
     code = code.strip().replace("_", "-")
-    shipped = {c.lower(): c for c in languages()}
+    shipped = {c.replace("_", "-").lower(): c for c in languages()}
     return shipped.get(code.lower()) or shipped.get(code.split("-", 1)[0].lower())
 
 

@@ -91,7 +91,7 @@ def page_language() -> dict[str, object]:
     """`lang` and `dir` for the page's <html>, and the menu of languages to pick from."""
     code = i18n.current()
     return {
-        "lang": code,
+        "lang": code.replace("_", "-"),  # BCP 47, as HTML wants it (a folder may be named pt_BR)
         "dir": i18n.direction(code),
         "languages": [(c, i18n.language_name(c)) for c in i18n.languages()],
     }

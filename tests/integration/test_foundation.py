@@ -718,7 +718,7 @@ def test_joining_sets_a_cookie_for_that_exchange_and_opens_the_lobby(
         lobby = practitioner.get(f"/e/{exchange_id}")
         assert lobby.status_code == 200
         page = text_of(lobby)
-        assert "Welcome, Dina Haddad" in page
+        assert "Welcome, <bdi>Dina Haddad</bdi>" in page  # the name isolated (bdi)
         assert "Stories of change in Kisumu" in page
         assert "Practitioners share what changed and how." in page
         for rule in TEMPLATE.agreements:
