@@ -62,7 +62,7 @@ export function readJson(id, fallback = {}) {
 
 /** The page's language (<html lang>, the viewer's own), for numbers and plurals. */
 export const LANG = document.documentElement.lang || "en";
-const numbers = new Intl.NumberFormat(LANG, { maximumFractionDigits: 1 });
+const numbers = new Intl.NumberFormat(LANG, { maximumFractionDigits: 2, useGrouping: false }); // counts, limits, averages
 const plurals = new Intl.PluralRules(LANG);
 
 const RTL_PAGE = document.documentElement.dir === "rtl";
