@@ -308,3 +308,24 @@ def test_staff_pages_in_arabic_at_360px(
         page.goto(f"{server.url}/account")
         pick_language(page, "", expected="en")
         context.close()
+
+
+@pytest.mark.parametrize("lang", ["en", "ar"])
+def test_the_html_export_in_the_readers_language_fits_a_phone(browser: Browser, shots: Path, lang: str) -> None:
+    """The standalone HTML transcript (the unit tests' scripted exchange, with its hostile and mixed
+    texts) carries the reader's lang and dir and reads at 360 px without sideways scroll."""
+    from tests.unit.test_transcripts import outputs
+
+    with i18n.use(lang):
+        document = outputs()["html"]
+    page = browser.new_page(viewport=PHONE)
+    try:
+        page.set_content(document)
+        expect(page.locator("html")).to_have_attribute("lang", lang)
+        expect(page.locator("html")).to_have_attribute("dir", "rtl" if lang == "ar" else "ltr")
+        if lang == "ar":
+            expect(page.locator("h2").first).to_have_text(tr("ar", "Participants and airtime"))
+        no_sideways_scroll(page)
+        page.screenshot(path=shots / f"{lang}-export-transcript.png", full_page=True)
+    finally:
+        page.close()
