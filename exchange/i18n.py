@@ -78,11 +78,15 @@ def direction(code: str) -> str:
 
 def supported(code: str | None) -> str | None:
     """The shipped language for a stored or submitted code, if there is one ("pt-BR" finds "pt")."""
-    if not code:
+    if not code or len(code) > CODE_MAX:
         return None
-    code = code.strip().replace("_", "-")
+    return _supported(code.strip().replace("_", "-").lower())
+
+
+@functools.lru_cache(maxsize=256)  # every command looks up its sender's language; bounded, as codes come from outside
+def _supported(code: str) -> str | None:
     shipped = {c.replace("_", "-").lower(): c for c in languages()}
-    return shipped.get(code.lower()) or shipped.get(code.split("-", 1)[0].lower())
+    return shipped.get(code) or shipped.get(code.split("-", 1)[0])
 
 
 def negotiate(accept_language: str | None) -> str:
