@@ -63,7 +63,7 @@ $(VENV)/.installed-bench: pyproject.toml $(VENV)/.installed-test
 bench: $(VENV)/.installed-bench
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
-## The translation template: every _() in exchange/ and web/templates/ (see babel.cfg).
+## The translation template: every _() in exchange/ and web/templates/ and the shipped plans' words
+## (see babel.cfg). The languages' .po files are read as they are at start-up: nothing to compile.
 messages: install
-	$(BIN)/pybabel extract -F babel.cfg -k _ -k ngettext:1,2 --project "Story Exchange" --no-location \
-	  -o exchange/locale/messages.pot .
+	$(BIN)/python -m exchange.catalogue exchange/locale/messages.pot

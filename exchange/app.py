@@ -25,7 +25,8 @@ from exchange.auth import CookieSigner, SecurityMiddleware
 from exchange.db import make_engine
 from exchange.runtime import tuned_runtime
 from exchange.deps import CsrfFailed, LoginRequired
-from exchange.i18n import _
+from exchange.i18n import _, gettext_noop as N_
+from exchange.languages import LanguageMiddleware, router as languages_router
 from exchange.programmes.links import router as links_router
 from exchange.programmes.lobby import router as lobby_router
 from exchange.programmes.mail_jobs import remind_periodically
@@ -50,12 +51,12 @@ from exchange.transcripts.views import router as transcripts_router
 from exchange.templating import WEB_DIR, render
 
 _ERROR_TITLES = {
-    400: "That request didn't look right.",
-    403: "You can't do that here.",
-    404: "There's nothing here.",
-    405: "That isn't something this page can do.",
-    409: "That can't be done right now.",
-    422: "Some of what was sent isn't valid.",
+    400: N_("That request didn't look right."),
+    403: N_("You can't do that here."),
+    404: N_("There's nothing here."),
+    405: N_("That isn't something this page can do."),
+    409: N_("That can't be done right now."),
+    422: N_("Some of what was sent isn't valid."),
 }
 
 
@@ -128,6 +129,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.signer = CookieSigner(resolve_secret(settings))
     app.add_middleware(SecurityMiddleware, https=settings.https)
+    app.add_middleware(LanguageMiddleware)
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
     app.include_router(accounts_router)
     app.include_router(security_router)
@@ -144,6 +146,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(selection_router)
     app.include_router(placement_router)
     app.include_router(report_router)
+    app.include_router(languages_router)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:
@@ -172,7 +175,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        title = _(_ERROR_TITLES.get(exc.status_code, "Something went wrong."))
+        title = _(_ERROR_TITLES.get(exc.status_code, N_("Something went wrong.")))
         detail = exc.detail if isinstance(exc.detail, str) and exc.detail != _http_phrase(exc.status_code) else ""
         return render(request, "error.html", status_code=exc.status_code, title=title, message=detail)
 

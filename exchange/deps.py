@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request
 from sqlmodel import Session
 
+from exchange import i18n
 from exchange.accounts.models import StaffRole, StaffUser
 from exchange.accounts.service import login_for
 from exchange.auth import CSRF_FIELD, CookieSigner, csrf_matches, participant_cookie_name, staff_cookie_name
@@ -58,6 +59,8 @@ def optional_staff(request: Request, db: DbSession) -> StaffUser | None:
     if login is not None and login.touched:
         db.commit()
     request.state.staff = login.user if login is not None else None
+    if login is not None:
+        i18n.choose(login.user.language)  # their own language, over the browser's
     request.state.staff_session = login.session.token_hash if login is not None else None
     return request.state.staff
 
@@ -85,7 +88,10 @@ async def check_csrf(request: Request) -> None:
 def participant_from_cookie(request: Request, exchange_id: int, db: DbSession, signer: Signer) -> Participant | None:
     """The practitioner whose exchange cookie came with this request, if it is still valid on this device."""
     raw = request.cookies.get(participant_cookie_name(exchange_id))
-    return participant_for_cookie(db, signer=signer, raw=raw, exchange_id=exchange_id)
+    participant = participant_for_cookie(db, signer=signer, raw=raw, exchange_id=exchange_id)
+    if participant is not None:
+        i18n.choose(participant.language)  # the language they picked in their lobby, over the browser's
+    return participant
 
 
 OptionalStaff = Annotated[StaffUser | None, Depends(optional_staff)]

@@ -6,10 +6,14 @@ from datetime import datetime
 from pathlib import Path
 
 import jinja2
+from markupsafe import Markup
 from fastapi.templating import Jinja2Templates
 from starlette.requests import Request
 
-from exchange.i18n import translations
+from babel.dates import format_date
+from babel.numbers import format_decimal
+
+from exchange import i18n
 from exchange.timeutil import zone
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
@@ -19,7 +23,8 @@ _env = jinja2.Environment(
     autoescape=True,
     extensions=["jinja2.ext.i18n"],
 )
-_env.install_gettext_translations(translations(), newstyle=True)  # type: ignore[attr-defined]
+# Looked up at render time, in the language of whoever the page is for (see exchange.i18n).
+_env.install_gettext_callables(i18n._, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
 templates = Jinja2Templates(env=_env)
 
 
@@ -30,9 +35,29 @@ def in_zone(moment: datetime, tz_name: str) -> datetime:
 
 
 def human_time(moment: datetime, tz_name: str) -> str:
-    """e.g. 'Tuesday 24 November 2026, 14:00 (Africa/Nairobi)'."""
+    """e.g. 'Tuesday 24 November 2026 at 14:00 (Africa/Nairobi)', in the viewer's language."""
     local = in_zone(moment, tz_name)
-    return f"{local:%A} {local.day} {local:%B %Y, %H:%M} ({tz_name})"
+    return i18n._("{when} ({zone})").format(when=local_datetime(local), zone=tz_name)
+
+
+def local_datetime(local: datetime) -> str:
+    """A wall-clock moment written the active language's way (exchange.i18n.moment)."""
+    return i18n.moment(local)
+
+
+def local_date(moment: datetime, tz_name: str = "UTC") -> str:
+    """A date alone, e.g. '24 November 2026', in the viewer's language."""
+    return format_date(in_zone(moment, tz_name), "long", locale=i18n.locale())
+
+
+def number(value: float | int) -> str:
+    """A number written the viewer's way (digits, decimal and group separators)."""
+    return format_decimal(value, locale=i18n.locale())
+
+
+def bdi(text: object) -> Markup:
+    """Text written by a person, isolated so its direction can't reorder the sentence around it."""
+    return Markup("<bdi>{}</bdi>").format(text)
 
 
 def merged(base: dict[str, object], extra: dict[str, object]) -> dict[str, object]:
@@ -42,7 +67,11 @@ def merged(base: dict[str, object], extra: dict[str, object]) -> dict[str, objec
 
 templates.env.filters["in_zone"] = in_zone
 templates.env.filters["merged"] = merged
+templates.env.filters["bdi"] = bdi
 templates.env.filters["human_time"] = human_time
+templates.env.filters["local_date"] = local_date
+templates.env.filters["number"] = number
+templates.env.globals["plural_forms"] = i18n.plural_forms
 
 
 def csrf_token(request: Request) -> str:
@@ -53,5 +82,16 @@ def csrf_token(request: Request) -> str:
 def render(request: Request, name: str, status_code: int = 200, **context: object):  # noqa: ANN201
     """Render a page with the request, its CSRF token and the signed-in staff user (if any)."""
     context.setdefault("staff", getattr(request.state, "staff", None))
+    context.update(page_language())
     context["csrf_token"] = csrf_token(request)
     return templates.TemplateResponse(request, name, context, status_code=status_code)
+
+
+def page_language() -> dict[str, object]:
+    """`lang` and `dir` for the page's <html>, and the menu of languages to pick from."""
+    code = i18n.current()
+    return {
+        "lang": code.replace("_", "-"),  # BCP 47, as HTML wants it (a folder may be named pt_BR)
+        "dir": i18n.direction(code),
+        "languages": [(c, i18n.language_name(c)) for c in i18n.languages()],
+    }

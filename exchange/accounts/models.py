@@ -27,6 +27,8 @@ class StaffUser(SQLModel, table=True):
     name: str = Field(max_length=STAFF_NAME_MAX)
     role: StaffRole = Field(sa_type=String(20))
     password_hash: str = Field(max_length=200)
+    #: The language they picked on their account page; None: their browser's Accept-Language decides.
+    language: str | None = Field(default=None, max_length=35)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
 
 

@@ -213,6 +213,7 @@ def _account_page(
         idle_minutes=round(settings.staff_idle_minutes),
         session_days=settings.staff_session_days,
         changed=request.query_params.get("changed") == "password",
+        changed_language=request.query_params.get("changed") == "language",
         **context,
     )
 

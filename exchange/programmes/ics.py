@@ -6,6 +6,8 @@ from datetime import datetime, timedelta
 
 from fastapi.responses import Response
 
+from exchange import i18n
+from exchange.i18n import _
 from exchange.cleantext import clean, clean_line
 from exchange.programmes.models import Exchange
 from exchange.timeutil import utcnow
@@ -46,7 +48,9 @@ def _stamp(moment: datetime) -> str:
 
 def calendar(exchange: Exchange, *, url: str, description_extra: str = "") -> str:
     """A one-event calendar for the exchange, in UTC so every calendar shows the viewer's own time."""
-    description = "\n\n".join(part for part in (exchange.purpose, description_extra, exchange.call_url) if part)
+    call = _("The call: {link}").format(link=exchange.call_url) if exchange.call_url else ""
+    description = "\n\n".join(part for part in (exchange.purpose, description_extra, call) if part)
+    language = i18n.current()  # the words we add are in the viewer's language
     lines = [
         "BEGIN:VCALENDAR",
         "VERSION:2.0",
@@ -59,7 +63,7 @@ def calendar(exchange: Exchange, *, url: str, description_extra: str = "") -> st
         f"DTSTART:{_stamp(exchange.starts_at)}",
         f"DTEND:{_stamp(exchange.starts_at + timedelta(minutes=exchange.duration_minutes))}",
         f"SUMMARY:{_escape(exchange.title)}",
-        f"DESCRIPTION:{_escape(description)}",
+        f"DESCRIPTION;LANGUAGE={language}:{_escape(description)}",
         f"URL:{_uri(url)}",
         *( [f"LOCATION:{_escape(exchange.call_url)}"] if exchange.call_url else [] ),
         "END:VEVENT",

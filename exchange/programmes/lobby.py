@@ -10,6 +10,7 @@ from exchange.i18n import _
 from exchange.programmes import ics, service
 from exchange.programmes.links import link_not_valid
 from exchange.programmes.models import Consent, Exchange, Participant
+from exchange.prompts import translate
 from exchange.settings import resolve_secret
 from exchange.templating import in_zone, render
 
@@ -23,10 +24,12 @@ def _lobby(request: Request, exchange: Exchange, participant: Participant, *, er
         status_code=400 if error else 200,
         exchange=exchange,
         participant=participant,
-        plan=service.plan_of(exchange),
+        plan=translate.plan(service.plan_of(exchange)),
+        plan_text=translate.live_texts(service.plan_of(exchange)),
         local_start=in_zone(exchange.starts_at, exchange.timezone),
         consents=list(Consent),
         initials=service.display_initials(participant.name),
+        language=participant.language or "",
         error=error,
     )
 

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from exchange.names import initials
 from exchange.accounts.models import StaffRole, StaffUser
 from exchange.auth import token_hash
 from exchange.programmes.forms import ExchangeForm, ParticipantForm, ProgrammeForm
@@ -320,7 +321,8 @@ def accept_rules(db: Session, *, participant: Participant, consent: Consent) -> 
 
 
 def display_initials(name: str) -> str:
-    return "".join(part[0].upper() + "." for part in name.split() if part)
+    """"Amina Diallo" -> "A.D."; Arabic names too (exchange.names.initials)."""
+    return initials(name)
 
 
 def plan_summary(plan: dict[str, Any]) -> list[tuple[str, int]]:

@@ -29,7 +29,7 @@ from exchange.programmes.forms import (
     parse_form,
 )
 from exchange.programmes.models import Exchange, ExchangeStatus, Participant
-from exchange.prompts import placeholders
+from exchange.prompts import placeholders, translate
 from exchange.prompts.catalog import list_templates
 from exchange.prompts.models import ActivityKind, CardAnonymity, OnExpiry, Phase, PhasePlan, QueueOrder, SpeakingOrder
 from exchange.settings import resolve_secret
@@ -238,7 +238,7 @@ def _exchange_form_page(request, db, *, programme, exchange=None, form=None, err
         exchange=exchange,
         form=form or {},
         errors=errors or {},
-        templates_=list_templates(),
+        templates_=[translate.plan(t) for t in list_templates()],  # shipped plans in the viewer's language
         library=library.templates_for(db, programme=programme) if exchange is None else [],
         timezones=timezone_names(),
     )
@@ -320,7 +320,7 @@ def _exchange_page(request, db, exchange, settings, *, status_code=200, errors=N
         status_code=status_code,
         exchange=exchange,
         programme=service.programme_for(db, user=request.state.staff, programme_id=exchange.programme_id),
-        plan=service.plan_of(exchange),
+        plan=translate.plan(service.plan_of(exchange)),  # shipped words in the viewer's language
         participants=participants,
         links=links,
         local_start=in_zone(exchange.starts_at, exchange.timezone),

@@ -12,6 +12,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 
+from babel.lists import format_list
+
+from exchange import i18n
 from exchange.i18n import _, ngettext
 from exchange.prompts.models import ActivityKind, Phase
 
@@ -59,7 +62,14 @@ def _seconds_words(seconds: int) -> str:
 
 
 def _listed(items: Iterable[str]) -> str:
-    return _(", ").join(items)
+    """"a, b, c" the language's way (its list of units: no "and" in English)."""
+    items = list(items)
+    if not items:
+        return ""
+    try:
+        return format_list(items, style="unit", locale=i18n.locale())
+    except KeyError:  # a locale whose data lacks the unit list: its standard one
+        return format_list(items, locale=i18n.locale())
 
 
 def votes_of(phase: Phase) -> int:

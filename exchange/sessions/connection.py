@@ -30,7 +30,7 @@ class Connection:
 
     __slots__ = (
         "actor", "staff", "limit", "close_code", "_send", "_writable", "_write_text", "_backlog", "_writer", "_closer",
-        "_owner", "session", "used", "bucket",
+        "_owner", "session", "used", "bucket", "language",
     )
 
     def __init__(self, actor: Actor, *, send: Send, limit: int, session: str | None = None) -> None:
@@ -42,6 +42,8 @@ class Connection:
         self.used = False
         #: This socket's own command bucket (exchange/sessions/limits.py), set by the endpoint.
         self.bucket: TokenBucket | None = None
+        #: The person's language: the hub decides their commands in it (so refusals read in it).
+        self.language: str | None = None
         self.limit = limit
         self.close_code: int | None = None
         self._send = send

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from exchange import i18n
 from exchange.i18n import _
 from exchange.logs import current_exchange
 from exchange.sessions import protocol
@@ -111,6 +112,7 @@ class Hub:
         self._timer_at: datetime | None = None
         self._ticking: asyncio.Task[None] | None = None
         self._context = contextvars.copy_context()
+        self._context.run(i18n.reset)  # not the language of whichever socket opened the hub
         self._closed = False
         self._recent: deque[EventEnvelope] = deque(maxlen=RECENT)
         #: Per audience, the view as sent, built and encoded again only where the state changed (see
@@ -229,7 +231,8 @@ class Hub:
             if known is not None:
                 outcomes.append(Accepted(known, duplicate=True))
                 continue
-            decision = decide(state, item.command, item.actor, now)
+            with i18n.use(item.reply_to.language if item.reply_to is not None else None):
+                decision = decide(state, item.command, item.actor, now)  # a refusal, in the sender's words
             if isinstance(decision, Rejected):
                 outcomes.append(decision)
                 continue

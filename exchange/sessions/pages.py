@@ -8,6 +8,7 @@ from fastapi.responses import Response
 from exchange.deps import CurrentStaff, DbSession
 from exchange.programmes import service
 from exchange.programmes.views import stories_deleted
+from exchange.prompts import translate
 from exchange.templating import render
 
 router = APIRouter()
@@ -24,6 +25,7 @@ def console(request: Request, exchange_id: int, db: DbSession, user: CurrentStaf
         request,
         "facilitator/console.html",
         exchange=exchange,
-        plan=service.plan_of(exchange),
+        plan=translate.plan(service.plan_of(exchange)),  # shown before the start: in the viewer's language
+        plan_text=translate.live_texts(service.plan_of(exchange)),
         participants=service.participants_of(db, exchange=exchange),
     )

@@ -22,7 +22,7 @@ from sqlmodel import Session
 from starlette.requests import cookie_parser
 from starlette.types import Receive, Scope, Send
 
-from exchange import audit
+from exchange import audit, i18n
 from exchange.accounts.service import login_for
 from exchange.auth import participant_cookie_name, staff_cookie_name
 from exchange.i18n import _
@@ -55,6 +55,8 @@ class _Who:
     participant: Participant | None
     #: A staff member's session (its token hash), so the socket closes when that login ends.
     session: str | None = None
+    #: The language the person picked (lobby or account page); None: their browser's.
+    language: str | None = None
 
 
 @dataclass(frozen=True)
@@ -94,7 +96,7 @@ def _authenticate(app: Any, cookies: dict[str, str], exchange_id: int) -> _Who |
         participant = participant_for_cookie(db, signer=app.state.signer, raw=raw, exchange_id=exchange_id)
         if participant is not None and participant.rules_accepted_at is not None:
             actor = Actor(role=Role.PARTICIPANT, id=f"p:{participant.id}", name=participant.name)
-            return _Who(actor, participant)
+            return _Who(actor, participant, language=participant.language)
         settings = app.state.settings
         token = cookies.get(staff_cookie_name(settings.https))
         idle = timedelta(minutes=settings.staff_idle_minutes)
@@ -105,7 +107,8 @@ def _authenticate(app: Any, cookies: dict[str, str], exchange_id: int) -> _Who |
         if user is not None and db.get(ProgrammeMember, (exchange.programme_id, user.id)) is not None:
             role = Role.LEAD if user.role == "lead" and user.id != exchange.created_by else Role.FACILITATOR
             actor = Actor(role=role, id=f"staff:{user.id}", name=user.name)
-            return _Who(actor, None, session=login.session.token_hash if login is not None else None)
+            session = login.session.token_hash if login is not None else None
+            return _Who(actor, None, session=session, language=user.language)
     return None
 
 
@@ -143,6 +146,9 @@ async def live_socket(app: Any, scope: Scope, receive: Receive, send: Send, exch
         # looks like a network failure (1006) that the page would retry forever.
         await _close(send, POLICY_VIOLATION, "not signed in for this exchange")
         return
+    # This socket's own language: what its person picked, else what their browser prefers.
+    language = i18n.supported(who.language) or i18n.negotiate(handshake.headers.get("accept-language", "")[:500])
+    i18n.begin(language)
     limits: Limits = app.state.limits
     held_as = f"{exchange_id}:{who.actor.id}"
     handle = await limits.open_socket(held_as)
@@ -151,17 +157,18 @@ async def live_socket(app: Any, scope: Scope, receive: Receive, send: Send, exch
         await _close(send, TOO_MANY_SOCKETS, "too many sockets")
         return
     try:
-        await _serve(app, receive, send, exchange_id, who)
+        await _serve(app, receive, send, exchange_id, who, language)
     finally:
         await limits.close_socket(held_as, handle)
 
 
-async def _serve(app: Any, receive: Receive, send: Send, exchange_id: int, who: _Who) -> None:
+async def _serve(app: Any, receive: Receive, send: Send, exchange_id: int, who: _Who, language: str) -> None:
     settings = app.state.settings
     registry: HubRegistry = app.state.hubs
     hub = await registry.get(exchange_id)
     connection = Connection(who.actor, send=send, limit=settings.ws_queue_frames, session=who.session)
     connection.bucket = TokenBucket(app.state.limits.socket_rate)
+    connection.language = language
     try:
         last_seq = await _hello(receive, send)
         if last_seq is False:

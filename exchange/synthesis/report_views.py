@@ -14,7 +14,7 @@ from exchange.synthesis.placement_views import plots_for
 from exchange.synthesis.report import build_report
 from exchange.synthesis.selection import panel_views
 from exchange.synthesis.text import category_labels
-from exchange.templating import WEB_DIR, templates
+from exchange.templating import page_language, WEB_DIR, templates
 from exchange.timeutil import utcnow
 
 router = APIRouter()
@@ -41,7 +41,8 @@ def _report(request: Request, db: DbSession, programme, settings):  # noqa: ANN0
 def _html(request: Request, report, *, pdf: bool) -> str:  # noqa: ANN001
     template = templates.env.get_template("synthesis/report.html")
     return template.render(request=request, report=report, pdf=pdf, categories=category_labels(),
-                           css=REPORT_CSS.read_text(encoding="utf-8") if pdf else None)  # fmt: skip
+                           css=REPORT_CSS.read_text(encoding="utf-8") if pdf else None,
+                           **page_language())  # fmt: skip
 
 
 def _headers(filename: str) -> dict[str, str]:

@@ -18,7 +18,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from exchange.prompts import placeholders
+from exchange.i18n import _
+from exchange.names import initials
+from exchange.prompts import placeholders, translate
 from exchange.prompts.models import ActivityKind, PhasePlan
 from exchange.sessions import privacy
 from exchange.sessions.activities import (
@@ -40,8 +42,8 @@ from exchange.transcripts.text import citation_text
 
 
 def display_initials(name: str) -> str:
-    """"Amina Diallo" -> "A.D." (as programmes.service shows initials)."""
-    return "".join(part[0].upper() + "." for part in name.split() if part)
+    """"Amina Diallo" -> "A.D."; Arabic names too (exchange.names.initials)."""
+    return initials(name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -336,8 +338,10 @@ def from_folded(folded: Folded, *, exchange: m.ExchangeMeta, roster: Mapping[str
                 add("feedback_comment", f"comment-{index}-{number}", None, comment, anonymous=True, at=record.ended_at if record else None)
         sections.append(
             m.PhaseSection(
-                index=index, key=phase.key, title=phase.title, kind=phase.kind.value,
-                prompts=placeholders.filled(phase)[0], listener_prompts=placeholders.filled(phase)[1],
+                index=index, key=phase.key, title=_(phase.title), kind=phase.kind.value,
+                # The shipped plan's words in the reader's language; a facilitator's own as written.
+                prompts=placeholders.filled(translate.phase(phase))[0],
+                listener_prompts=placeholders.filled(translate.phase(phase))[1],
                 started_at=record.started_at if record else None, ended_at=record.ended_at if record else None,
                 **content,  # type: ignore[arg-type]
             )
@@ -381,7 +385,7 @@ def _action_text(action: discussion_data.Action) -> str:
 
 def _card_groups(state, index, phase, out, who, add, times) -> tuple[tuple[m.CardGroup, ...], int | None]:  # noqa: ANN001
     """The phase's cards by cluster, with totals only once MIN_GROUP people voted; and how many did."""
-    labels = {f.key: f.label for f in phase.card_fields}
+    labels = {f.key: _(f.label) for f in phase.card_fields}  # shipped labels in the reader's language
     votes: dict[str, int] = {}
     voters: set[str] = set()
     for vote in state.cards.votes:
@@ -498,7 +502,7 @@ def _agenda(state: SessionState, plan: PhasePlan | None, exchange: m.ExchangeMet
         record = state.phases[index] if index < len(state.phases) else None
         items.append(
             m.AgendaItem(
-                index=index, title=phase.title, kind=phase.kind.value, planned_minutes=phase.minutes,
+                index=index, title=_(phase.title), kind=phase.kind.value, planned_minutes=phase.minutes,
                 planned_start=start + timedelta(minutes=offset) if start else None,
                 actual_start=record.started_at if record else None,
                 actual_end=record.ended_at if record else None,

@@ -11,9 +11,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import jinja2
+from markupsafe import Markup
 
 from exchange.cleantext import clean
+from exchange import i18n
 from exchange.i18n import _
+from exchange.transcripts import text as sentences
 from exchange.transcripts.model import Transcript
 from exchange.transcripts.text import (
     KIND_LABELS,
@@ -35,6 +38,8 @@ _env = jinja2.Environment(
     lstrip_blocks=True,
 )
 _env.globals["_"] = _
+_env.globals["sentences"] = sentences
+_env.filters["bdi"] = lambda value: Markup("<bdi>{}</bdi>").format(value)
 
 BAR_HEIGHT = 22
 BAR_GAP = 8
@@ -72,6 +77,8 @@ def render(transcript: Transcript) -> str:
     document = _env.get_template("transcript.html").render(
         t=transcript,
         tz=tz,
+        lang=i18n.current(),  # the reader's language; the people's own words are isolated (dir="auto")
+        dir=i18n.direction(i18n.current()),
         clock=lambda moment: clock(moment, tz),
         day=lambda moment: day(moment, tz),
         kinds=KIND_LABELS,

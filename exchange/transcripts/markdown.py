@@ -14,6 +14,7 @@ from exchange.cleantext import clean
 from exchange.i18n import _
 from exchange.transcripts.model import DraftSection, ExchangeMeta, Transcript
 from exchange.transcripts.own import OwnRecord, Standing
+from exchange.transcripts import text as sentences
 from exchange.transcripts.text import (
     CONTRIBUTION_LABELS,
     KIND_LABELS,
@@ -39,7 +40,7 @@ def escape(value: str) -> str:
 def _rests_on(section: DraftSection) -> list[str]:
     lines = [f"- {escape(citation_text(c))}" for c in section.citations]
     if section.withheld_citations:
-        lines.append("- " + _("{count} cited contribution(s) no longer in the record").format(count=section.withheld_citations))
+        lines.append("- " + sentences.withheld_citations(section.withheld_citations))
     return ["*" + _("Rests on:") + "*", "", *lines, ""] if lines else []
 
 
@@ -77,7 +78,7 @@ def render(transcript: Transcript) -> str:
         if phase.agreements:
             out += ["### " + _("Ground rules"), ""]
             out += [f"- {escape(a)}" for a in phase.agreements]
-            out += ["", _("Accepted by {count} participant(s).").format(count=phase.accepted_by), ""]
+            out += ["", sentences.accepted_by(phase.accepted_by), ""]
         for story in phase.stories:
             told = _("Told by {teller} at {time}").format(teller=escape(story.teller), time=clock(story.at, tz))
             out += [f"### {escape(story.title)}", "", f"*{told}*", ""]
@@ -105,7 +106,7 @@ def render(transcript: Transcript) -> str:
             for card in group.cards:
                 fields = "; ".join(f"{escape(f.label)}: {escape(f.value)}" for f in card.fields)
                 author = escape(card.author) if card.author else _("anonymous")
-                votes = ", " + _("{count} vote(s)").format(count=card.votes) if card.votes is not None else ""
+                votes = ", " + sentences.votes(card.votes) if card.votes is not None else ""
                 out.append(f"- {fields} — {author}{votes}")
             out.append("")
         if phase.points:
@@ -143,24 +144,14 @@ def render(transcript: Transcript) -> str:
                 out += _rests_on(section)
         if phase.feedback is not None:
             fb = phase.feedback
-            counts = _("{responses} response(s), {comments} written comment(s).").format(
-                responses=fb.responses, comments=fb.comments
-            )
-            if fb.hidden_comments:
-                counts += " " + _("{count} comment(s) hidden by the facilitator.").format(count=fb.hidden_comments)
+            counts = sentences.feedback_counts(fb.responses, fb.comments, fb.hidden_comments)
             out += ["### " + _("Feedback summary"), "", counts]
             if fb.withheld:
                 out.append(_("Ratings and comments are not shown for fewer than three responses."))
             else:
                 out.append("")
                 out += [
-                    "- " + _("{question} average {average} ({count} rating(s))").format(
-                        question=escape(_(r.question)), average=r.average, count=r.count
-                    )
-                    if r.average is not None
-                    else "- " + _("{question}: {count} rating(s), too few to show").format(
-                        question=escape(_(r.question)), count=r.count
-                    )
+                    "- " + sentences.rating(escape(_(r.question)), r.average, r.count)
                     for r in fb.ratings
                 ]
                 if fb.texts:
@@ -168,7 +159,7 @@ def render(transcript: Transcript) -> str:
                     out += [f"- {escape(text)}" for text in fb.texts]
             out.append("")
     if t.redactions:
-        out += ["*" + _("{count} contribution(s) redacted by the programme lead.").format(count=t.redactions) + "*", ""]
+        out += ["*" + sentences.redacted(t.redactions) + "*", ""]
     out += ["## " + _("Message for funders"), ""]
     if t.final_sections:
         for section in t.final_sections:

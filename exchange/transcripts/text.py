@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from exchange.i18n import _
+from exchange import i18n
+from exchange.i18n import _, ngettext
 from exchange.transcripts.model import Citation, ExchangeMeta
 
 KIND_LABELS = {
@@ -52,23 +53,23 @@ def local(moment: datetime | None, tz_name: str) -> datetime | None:
 
 
 def clock(moment: datetime | None, tz_name: str) -> str:
-    """"14:05" in the exchange's zone, or an en dash."""
+    """"14:05" (or "2:05 PM": the reader's language) in the exchange's zone, or an en dash."""
     value = local(moment, tz_name)
-    return f"{value:%H:%M}" if value else "–"
+    return i18n.clock(value) if value else "–"
 
 
 def day(moment: datetime | None, tz_name: str) -> str:
-    """"Saturday 8 March 2025, 14:00 (Europe/Paris)"."""
+    """"Saturday, March 8, 2025 at 2:00 PM (Europe/Paris)", in the reader's language."""
     value = local(moment, tz_name)
     if value is None:
         return "–"
-    return f"{value:%A} {value.day} {value:%B %Y, %H:%M} ({tz_name})"
+    return _("{when} ({zone})").format(when=i18n.moment(value), zone=tz_name)
 
 
 def duration(seconds: float) -> str:
     """"4 min 05 s"."""
     whole = int(round(seconds))
-    return f"{whole // 60} min {whole % 60:02d} s"
+    return _("{minutes} min {seconds} s").format(minutes=whole // 60, seconds=f"{whole % 60:02d}")
 
 
 def citation_text(citation: Citation) -> str:
@@ -87,3 +88,51 @@ def draft_notice(meta: ExchangeMeta) -> str | None:
     return _("DRAFT: the tellers are reviewing this record until {date}. Do not share it before then.").format(
         date=day(meta.release_at, meta.timezone)
     )
+
+
+# --- counts, each a whole sentence with the reader's language's plural forms ----------------------
+
+
+def withheld_citations(count: int) -> str:
+    return ngettext(
+        "{count} cited contribution no longer in the record", "{count} cited contributions no longer in the record", count
+    ).format(count=count)
+
+
+def accepted_by(count: int) -> str:
+    return ngettext("Accepted by {count} participant.", "Accepted by {count} participants.", count).format(count=count)
+
+
+def votes(count: int) -> str:
+    return ngettext("{count} vote", "{count} votes", count).format(count=count)
+
+
+def feedback_counts(responses: int, comments: int, hidden: int = 0) -> str:
+    """"3 responses, 2 written comments." and, if any, the comments the facilitator hid."""
+    # Two counts, each with its own plural form, in one sentence the translator words as a whole.
+    text = _("{responses}, {comments}.").format(
+        responses=ngettext("{count} response", "{count} responses", responses).format(count=responses),
+        comments=ngettext("{count} written comment", "{count} written comments", comments).format(count=comments),
+    )
+    if hidden:
+        text += " " + ngettext(
+            "{count} comment hidden by the facilitator.", "{count} comments hidden by the facilitator.", hidden
+        ).format(count=hidden)
+    return text
+
+
+def rating(question: str, average: float | None, count: int) -> str:
+    """A rating question's line: its average and how many rated, or that too few rated to show it."""
+    if average is not None:
+        return ngettext("{question} average {average} ({count} rating)", "{question} average {average} ({count} ratings)", count).format(
+            question=question, average=average, count=count
+        )
+    return ngettext("{question}: {count} rating, too few to show", "{question}: {count} ratings, too few to show", count).format(
+        question=question, count=count
+    )
+
+
+def redacted(count: int) -> str:
+    return ngettext(
+        "{count} contribution redacted by the programme lead.", "{count} contributions redacted by the programme lead.", count
+    ).format(count=count)

@@ -1,13 +1,12 @@
 """invitations that arrive: what was emailed, the practitioner's language, staff invitations
 
-- participant.language: the practitioner's language (a BCP 47 code; None: their browser decides).
-  The languages work adds the same column: keep one of the two at merge.
+- (the practitioner's language, which their invitation is written in, is participant.language from 0007)
 - mail_delivery: one row per practitioner and message (the invitation, each reminder), unique, so
   no reminder is sent twice whatever the number of instances or restarts.
 - staff_invite: a lead's invitation for a colleague to join a programme (only the token's hash).
 
-Revision ID: 0007_invitations
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-12-02 12:00:00
 """
 
@@ -19,15 +18,13 @@ from alembic import op
 
 import exchange.db
 
-revision: str = '0007_invitations'
-down_revision: str | None = '0006'
+revision: str = '0008'
+down_revision: str | None = '0007'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('participant', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('language', sqlmodel.sql.sqltypes.AutoString(length=35), nullable=True))
     op.create_table('mail_delivery',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('participant_id', sa.Integer(), nullable=False),
@@ -71,5 +68,3 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table('staff_invite')
     op.drop_table('mail_delivery')
-    with op.batch_alter_table('participant', schema=None) as batch_op:
-        batch_op.drop_column('language')

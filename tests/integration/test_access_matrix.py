@@ -223,6 +223,8 @@ DOORS: list[Door] = [
     # session of the user, the world's own included.
     Door("POST", "/account/password", f"{STAFF_ONLY} 400 400 400 400",
          form={"current_password": "not the password", "new_password": "x", "confirm_password": "y"}),
+    Door("POST", "/e/{exchange_id}/language", "404 303 404 404 404 404 404", url="/e/{X}/language", form={"language": ""}),
+    Door("POST", "/account/language", f"{STAFF_ONLY} 303 303 303 303", form={"language": ""}),  # "": the browser's, as before
     Door("POST", "/account/logout-everywhere", "login login login login login login login", own_session=True),
 ]  # fmt: skip
 

@@ -190,7 +190,7 @@ async def test_after_the_end_hidden_texts_leave_exports_programme_page_and_downl
             for _ref, text in hides:
                 assert text.rstrip(".") not in body.replace("\\", ""), (fmt, text)
         assert "hidden by the facilitator" in out["md"] and "hidden by the facilitator" in out["html"]
-        assert "1 comment(s) hidden by the facilitator." in out["md"]
+        assert "1 comment hidden by the facilitator." in out["md"]
         document = json.loads(out["json"])
         closing = document["transcript"]["phases"][CLOSING]["feedback"]
         assert closing["comments"] == 3 and closing["hidden_comments"] == 1 and len(closing["texts"]) == 2

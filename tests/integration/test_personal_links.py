@@ -214,7 +214,7 @@ def test_another_site_cannot_switch_which_practitioner_a_browser_is(
     forged = amina.browser.http.post(link_path(rosa.link), data={"csrf_token": "x" * 32})
     assert forged.status_code == 403 and participant_cookies(forged) == []
     lobby = text_of(amina.browser.get(f"/e/{setup.exchange_id}"))
-    assert "Welcome, Amina Odhiambo" in lobby and "Rosa" not in lobby
+    assert "Welcome, <bdi>Amina Odhiambo</bdi>" in lobby and "Rosa" not in lobby
     assert db.participant(rosa.id).claimed_at is None
 
 
@@ -332,7 +332,7 @@ async def test_a_handover_code_moves_the_place_to_another_device(
     moved = hand_over(phone, amina.link, code.lower().replace("-", " "))  # typed loosely
     assert moved.status_code == 303 and moved.headers["location"] == f"/e/{setup.exchange_id}"
     assert len(participant_cookies(moved)) == 2
-    assert "Welcome, Amina Odhiambo" in text_of(phone.get(f"/e/{setup.exchange_id}"))
+    assert "Welcome, <bdi>Amina Odhiambo</bdi>" in text_of(phone.get(f"/e/{setup.exchange_id}"))
     new_socket = await LiveClient(server.ws_url, setup.exchange_id, Setup.cookie(phone)).connect()
     assert new_socket.you["id"] == f"p:{amina.id}"
 

@@ -20,6 +20,7 @@ from typing import Any
 
 import httpx
 import pytest
+from babel.dates import format_date
 from sqlmodel import Session, col, select
 
 from exchange.db import make_engine
@@ -469,13 +470,13 @@ async def test_after_the_end_the_page_shows_the_record_and_lists_by_the_date_it_
             assert gone not in response.text and gone not in page, gone
         assert "Practitioners in the record" in page and page.count("Named in full") == 2
         assert "The tellers are reviewing the record until" in page  # the review state
-        ran = exchange.ended_at.strftime("%A") + f" {exchange.ended_at.day} " + exchange.ended_at.strftime("%B %Y")
+        ran = format_date(exchange.ended_at, "full", locale="en")  # dates are written the reader's way (Babel)
         assert f"Ran {ran}" in page
 
         listing = plain(client.get(f"/programmes/{pid}"))
         ended = listing.split("Ended, most recent first", 1)[1].split("Retention", 1)[0]
         assert exchange.title in ended and f"Ran {ran}" in ended
-        planned = exchange.starts_at.strftime("%A") + f" {exchange.starts_at.day} "
+        planned = format_date(exchange.starts_at, "full", locale="en")
         assert planned not in ended  # the planned date, two days on, is not how it is listed
         # The markdown export fills the placeholders too.
         markdown = client.get(f"/exchanges/{eid}/transcript.md").text

@@ -378,10 +378,10 @@ async def test_the_review_period_is_validated(server: ServerProcess) -> None:
             response = setup.facilitator.post(f"/exchanges/{setup.exchange_id}/review-period", {"review_days": value})
             assert response.status_code == 400, value
         assert setup.facilitator.post(f"/exchanges/{setup.exchange_id}/review-period", {"review_days": "14"}).status_code == 303
-        assert "for 14 day(s)" in setup.facilitator.get(f"/exchanges/{setup.exchange_id}").text
+        assert "for 14 days" in setup.facilitator.get(f"/exchanges/{setup.exchange_id}").text
         stranger = setup.practitioners[0].post(f"/exchanges/{setup.exchange_id}/review-period", {"review_days": "0"})
         assert stranger.status_code == 303 and stranger.headers["location"].startswith("/login")
-        assert "for 14 day(s)" in setup.facilitator.get(f"/exchanges/{setup.exchange_id}").text
+        assert "for 14 days" in setup.facilitator.get(f"/exchanges/{setup.exchange_id}").text
     finally:
         setup.close()
 

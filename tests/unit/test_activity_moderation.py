@@ -380,7 +380,7 @@ def test_every_export_leaves_hidden_items_out_and_has_them_back_after_undo() -> 
         assert "Evidence stays" in body and "The well" in body and "Good pace" in body, fmt
     for fmt in ("md", "html"):
         assert "hidden by the facilitator" in hidden[fmt]
-        assert "2 comment(s) hidden by the facilitator." in hidden[fmt]
+        assert "2 comments hidden by the facilitator." in hidden[fmt]
     document = json.loads(hidden["json"])
     closing_phase = document["transcript"]["phases"][CLOSING]["feedback"]
     assert closing_phase["comments"] == 3 and closing_phase["hidden_comments"] == 2 and closing_phase["texts"] == ["Good pace"]

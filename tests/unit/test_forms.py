@@ -434,7 +434,7 @@ def test_the_calendar_uses_crlf_utc_and_escapes_text() -> None:
     assert "DTSTART:20310304T110000Z" in lines
     assert "DTEND:20310304T123000Z" in lines
     assert "SUMMARY:Stories\\; change\\, and \\\\ more" in lines
-    assert "DESCRIPTION:Line one\\nLine two\\n\\nhttps://meet.example.org/abc" in lines
+    assert "DESCRIPTION;LANGUAGE=en:Line one\\nLine two\\n\\nThe call: https://meet.example.org/abc" in lines
     assert "LOCATION:https://meet.example.org/abc" in lines
     assert "UID:exchange-7@story-exchange" in lines
     assert not any(line.startswith("LOCATION") for line in unfold(ics.calendar(an_exchange(call_url=""), url="x")))

@@ -397,7 +397,7 @@ def test_text_values_escape_commas_semicolons_and_backslashes() -> None:
     )
     lines = _unfold(body)
     assert "SUMMARY:a\\,b\\;c\\\\d" + RTL in lines
-    assert "DESCRIPTION:one\\ntwo" in lines
+    assert "DESCRIPTION;LANGUAGE=en:one\\ntwo" in lines
 
 
 def test_long_lines_are_folded_without_splitting_a_character() -> None:

@@ -1,5 +1,7 @@
-// Shows every <time data-local> also in the viewer's own zone, and runs lobby countdowns.
-const fmt = new Intl.DateTimeFormat(undefined, { dateStyle: "full", timeStyle: "short" });
+// Shows every <time data-local> also in the viewer's own zone, and runs lobby countdowns, in the
+// page's language (<html lang>): dates, units, plurals and lists all come from Intl.
+const LANG = document.documentElement.lang || "en";
+const fmt = new Intl.DateTimeFormat(LANG, { dateStyle: "full", timeStyle: "short" });
 const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
 
 for (const el of document.querySelectorAll("time[data-local]")) {
@@ -12,24 +14,24 @@ for (const el of document.querySelectorAll("time[data-local]")) {
   el.after(local);
 }
 
-// The words come from the page (translated on the server), with English as the fallback.
-const ENGLISH = {
-  now: "Starting now", in: "Starts in {time}", day: "1 day", days: "{n} days",
-  hour: "1 hour", hours: "{n} hours", minute: "1 minute", minutes: "{n} minutes",
-};
+// The sentences come from the page (translated on the server), with English as the fallback; the
+// amounts ("2 days and 3 hours") are the language's own units, plurals and list.
+const ENGLISH = { now: "Starting now", in: "Starts in {time}" };
+const unit = (name) => new Intl.NumberFormat(LANG, { style: "unit", unit: name, unitDisplay: "long" });
+const units = { day: unit("day"), hour: unit("hour"), minute: unit("minute") };
+const list = new Intl.ListFormat(LANG, { style: "long", type: "unit" });
 
 function describe(ms, words) {
   const minutes = Math.round(ms / 60000);
   if (minutes < 1) return words.now;
-  const count = (n, one, many) => (n === 1 ? words[one] : words[many].replace("{n}", String(n)));
   const days = Math.floor(minutes / 1440);
   const hours = Math.floor((minutes % 1440) / 60);
   const mins = minutes % 60;
   const parts = [];
-  if (days) parts.push(count(days, "day", "days"));
-  if (hours) parts.push(count(hours, "hour", "hours"));
-  if (!days && mins) parts.push(count(mins, "minute", "minutes"));
-  return words.in.replace("{time}", parts.join(" "));
+  if (days) parts.push(units.day.format(days));
+  if (hours) parts.push(units.hour.format(hours));
+  if (!days && mins) parts.push(units.minute.format(mins));
+  return words.in.replace("{time}", list.format(parts));
 }
 
 for (const el of document.querySelectorAll("[data-countdown]")) {

@@ -571,7 +571,7 @@ function totalsList(round, { mine = [], live = false } = {}) {
     return h("li", { class: "act-total", dataset: { story: s.id } },
       h("div", { class: "act-total__head" },
         h("strong", { class: "act-total__title", text: s.title }),
-        h("span", { class: "badge badge--votes", text: fmt(n === 1 ? S().vote_one : S().votes_n, { n }) }),
+        h("span", { class: "badge badge--votes", text: fmt(S().votes_count, { n }) }),
         mine.includes(s.id) ? h("span", { class: "badge", text: S().sel_your_vote }) : null),
       h("span", { class: "act-total__bar" }, bar));
   }));
@@ -670,7 +670,7 @@ export function selection() {
             ctx.readonly ? null : pool.length
               ? h("div", { class: "act-row" },
                   action(rounds.length ? S().sel_open_again : S().sel_open_round, { type: "open_selection_round" }, { key: "sel:open", cls: "btn--primary" }),
-                  h("span", { class: "muted", text: fmt(pool.length === 1 ? S().sel_open_hint_one : S().sel_open_hint, { n: pool.length }) }))
+                  h("span", { class: "muted", text: fmt(S().sel_open_hint, { n: pool.length }) }))
               : empty(S().sel_no_stories),
           ]);
     parts.push(controls);
@@ -692,7 +692,7 @@ export function selection() {
     const left = Math.max(0, allowance - mine.length);
     parts.push(h("p", { class: "act-voting", role: "status" },
       h("strong", { text: fmt(S().sel_round_open, { n: current.number }) }), " ",
-      h("span", { class: "act-left", text: left ? fmt(left === 1 ? S().votes_left_one : S().votes_left, { n: left }) : S().sel_used_all })));
+      h("span", { class: "act-left", text: left ? fmt(S().votes_left, { n: left }) : S().sel_used_all })));
     parts.push(section("act--pool", S().sel_choose_title,
       h("ul", { class: "act-stories" }, current.stories.map((s) => {
         const voted = mine.includes(s.id);
@@ -801,7 +801,7 @@ function cardItem(card, phase, state) {
       mine ? h("span", { class: "badge", text: S().yours }) : null,
       offRecordBadge(card),
       "votes" in card && state.votesPer > 0 && (ctx.staff || state.revealed)
-        ? h("span", { class: "badge badge--votes", text: fmt(card.votes === 1 ? S().vote_one : S().votes_n, { n: card.votes }) })
+        ? h("span", { class: "badge badge--votes", text: fmt(S().votes_count, { n: card.votes }) })
         : null),
     !ctx.staff && state.voting
       ? h("div", { class: "act-row act-vote" },
@@ -911,7 +911,7 @@ export function cards() {
     if (state.voting) {
       parts.push(h("p", { class: "act-voting", role: "status" },
         h("strong", { text: S().voting_is_open }), " ",
-        h("span", { class: "act-left", text: fmt(left === 1 ? S().votes_left_one : S().votes_left, { n: left }) })));
+        h("span", { class: "act-left", text: fmt(S().votes_left, { n: left }) })));
     } else if (state.revealed) {
       parts.push(h("p", { class: "act-voting", text: votesWithheld(view, idx) || S().votes_are_revealed }));
     }
@@ -1213,7 +1213,7 @@ export function feedbackSummary(onlyIndex = null) {
   return section("act--summary", null, // the console panel's heading names it
     h("p", { class: "act-private" }, h("span", { text: S().feedback_anonymous })),
     all.map((f) => h("div", { class: "act-summary" },
-      h("p", { class: "act-state", text: fmt(f.responses === 1 ? S().responses_one : S().responses_n, { n: f.responses }) }),
+      h("p", { class: "act-state", text: fmt(S().responses_count, { n: f.responses }) }),
       f.summary && f.summary.withheld
         ? h("p", { class: "hint", text: fmt(S().summary_withheld, { n: f.summary.min_group }) })
         : f.summary
@@ -1239,7 +1239,7 @@ export function feedbackSummary(onlyIndex = null) {
                 }))
               : null,
             f.summary.hidden_comments
-              ? h("p", { class: "hint", text: fmt(f.summary.hidden_comments === 1 ? S().hidden_comments_one : S().hidden_comments_n, { n: f.summary.hidden_comments }) })
+              ? h("p", { class: "hint", text: fmt(S().hidden_comments, { n: f.summary.hidden_comments }) })
               : null,
           ]
         : h("p", { class: "hint", text: S().summary_later }))));

@@ -20,6 +20,7 @@ import {
   localTime,
   parseTime,
   paused,
+  planText,
   readJson,
   remaining,
 } from "./dom.js";
@@ -155,7 +156,7 @@ function renderNow() {
       const total = plan ? plan.phases.reduce((sum, p) => sum + p.minutes, 0) : 0;
       return [
         h("p", { class: "console-now__title", text: S.not_started }),
-        plan ? h("p", { class: "muted", text: fmt(S.plan_summary, { phases: plan.phases.length, minutes: total }) })
+        plan ? h("p", { class: "muted", text: [fmt(S.plan_phases, { n: plan.phases.length }), fmt(S.plan_minutes, { n: total })].join(" · ") })
           : null,
         h("p", { class: "muted", text: S.not_started_hint }),
         h("div", { class: "actions" },
@@ -711,7 +712,7 @@ function render() {
 const indicator = connectionIndicator(document.querySelector("[data-live-conn]"), S);
 
 conn.onView((next) => {
-  view = next;
+  view = planText(next, S.plan_text);
   render();
 });
 conn.onEvents((envelopes, { resumed }) => {

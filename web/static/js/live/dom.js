@@ -16,6 +16,10 @@ export function h(tag, attrs = {}, ...children) {
     else if (value === true) el.setAttribute(key, "");
     else el.setAttribute(key, String(value));
   }
+  // What people type takes its own direction (an Arabic reflection on an English page, and the reverse).
+  if ((tag === "textarea" || (tag === "input" && ["text", "search", undefined].includes(attrs?.type))) && !attrs?.dir) {
+    el.setAttribute("dir", "auto");
+  }
   append(el, children);
   return el;
 }
@@ -56,9 +60,54 @@ export function readJson(id, fallback = {}) {
   }
 }
 
-/** "{name} is speaking" + {name: "Rosa"} -> "Rosa is speaking". Unknown placeholders stay as they are. */
+/** The page's language (<html lang>, the viewer's own), for numbers and plurals. */
+export const LANG = document.documentElement.lang || "en";
+const numbers = new Intl.NumberFormat(LANG, { maximumFractionDigits: 2, useGrouping: false }); // counts, limits, averages
+const plurals = new Intl.PluralRules(LANG);
+
+const RTL_PAGE = document.documentElement.dir === "rtl";
+const STRONG_RTL = /[\u0590-\u08FF\uFB1D-\uFDFF\uFE70-\uFEFF]/;
+const STRONG_LTR = /[A-Za-z\u00C0-\u02AF\u0370-\u052F]/;
+
+/** A name or title put into a sentence of the other direction ("Rosa" in Arabic, "أمينة" in English)
+ * is isolated (U+2068 FIRST STRONG ISOLATE ... U+2069), so it can't reorder the words around it. */
+export function isolate(text) {
+  return (RTL_PAGE ? STRONG_LTR : STRONG_RTL).test(text) ? `\u2068${text}\u2069` : text;
+}
+
+/** "{name} is speaking" + {name: "Rosa"} -> "Rosa is speaking". Unknown placeholders stay as they are.
+ * A template with plural forms ({one: ..., few: ..., other: ...}, from the server's catalogue) is
+ * chosen by `values.n` with the language's plural rules; numbers are written the language's way. */
 export function fmt(template, values = {}) {
-  return String(template ?? "").replace(/\{(\w+)\}/g, (all, key) => (key in values ? String(values[key]) : all));
+  const text = template && typeof template === "object" ? template[plurals.select(values.n)] ?? template.other : template;
+  return String(text ?? "").replace(/\{(\w+)\}/g, (all, key) => {
+    if (!(key in values)) return all;
+    const value = values[key];
+    return typeof value === "number" ? numbers.format(value) : isolate(String(value));
+  });
+}
+
+/** A shipped plan's words in the viewer's language: the view as the server sent it (the same for
+ * everyone with this role), with each text of the plan swapped through `table` (source -> own language;
+ * a text a facilitator wrote is not in it and stays as written). Keys and values used in commands stay. */
+export function planText(view, table) {
+  if (!view || !table || !Object.keys(table).length) return view;
+  const t = (text) => (typeof text === "string" && table[text]) || text;
+  const phase = (p) => p && {
+    ...p,
+    title: t(p.title),
+    prompts: (p.prompts || []).map(t),
+    listener_prompts: (p.listener_prompts || []).map(t),
+    card_fields: (p.card_fields || []).map((f) => ({ ...f, label: t(f.label) })),
+  };
+  const out = { ...view };
+  if (view.phase) out.phase = phase(view.phase);
+  if (Array.isArray(view.phases)) out.phases = view.phases.map((p) => ({ ...p, title: t(p.title) }));
+  if (Array.isArray(view.agreements)) out.agreements = view.agreements.map(t);
+  if (Array.isArray(view.drafts)) {
+    out.drafts = view.drafts.map((d) => ({ ...d, sections: (d.sections || []).map((s) => ({ ...s, title: t(s.title) })) }));
+  }
+  return out;
 }
 
 /** Milliseconds since the epoch for an ISO 8601 time (any number of fraction digits), or NaN. */
@@ -98,7 +147,7 @@ export function paused(timer) {
   return Boolean(timer) && timer.paused_remaining !== null && timer.paused_remaining !== undefined;
 }
 
-const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
+const timeFormat = new Intl.DateTimeFormat(LANG, { hour: "2-digit", minute: "2-digit" });
 
 /** A UTC ISO time as the viewer's wall clock, e.g. "14:05". */
 export function localTime(iso) {

@@ -16,6 +16,7 @@ import {
   h,
   icon,
   paused,
+  planText,
   readJson,
   remaining,
 } from "./dom.js";
@@ -328,7 +329,7 @@ let previous = null;
 
 conn.onView((next) => {
   previous = view;
-  view = next;
+  view = planText(next, S.plan_text);
   render();
 });
 conn.onPersonal((data) => {
