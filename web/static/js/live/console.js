@@ -18,6 +18,7 @@ import {
   hoursMinutes,
   icon,
   localTime,
+  minuteWarning,
   parseTime,
   paused,
   readJson,
@@ -48,9 +49,11 @@ let online = new Set();
 let readonly = false; // a programme lead follows along but can't steer
 const drawn = {}; // region -> the key of what it shows, so unchanged regions aren't rebuilt
 
+const me = root.dataset.me || "staff";
 const conn = new LiveConnection({
   exchangeId,
   storageKey: `story-exchange:console:${exchangeId}`,
+  outboxKey: `story-exchange:outbox:${me}:${exchangeId}`,
   checkAccess: async () => {
     const url = `/exchanges/${exchangeId}/console`;
     const response = await fetch(url, { redirect: "manual", credentials: "same-origin" });
@@ -61,13 +64,15 @@ const conn = new LiveConnection({
 
 // --- commands ---------------------------------------------------------------------------------
 
-async function act(command) {
+async function act(command, meta = null) {
   if (!conn.connected) {
     toast.show(S.not_connected);
     return null;
   }
-  return conn.send(command);
+  return conn.send(command, { meta });
 }
+activities.keepDrafts(`story-exchange:drafts:${me}:${exchangeId}`, conn.waiting());
+conn.onSettled((result, meta) => activities.settled(result, meta));
 
 conn.onRejected((result) => {
   // A stale draft edit is explained right at the section, next to both texts.
@@ -594,8 +599,13 @@ function tickAirtime() {
   }
 }
 
+const warnMinute = minuteWarning(announcer);
+
 function tick() {
   if (!view) return;
+  const nowMs = conn.now();
+  warnMinute("phase", view.status === "live" ? remaining(view.phase_timer, nowMs) : null, S.ann_minute_phase);
+  warnMinute("turn", view.turns?.speaker ? remaining(view.turns.timer, nowMs) : null, S.ann_minute_turn);
   for (const el of root.querySelectorAll("[data-timer]")) {
     const timer = el.dataset.timer === "phase" ? view.phase_timer : view.turns?.timer;
     el.textContent = timerText(timer);
@@ -665,7 +675,8 @@ function renderActivities() {
   activities.setContext({
     S, me: null, staff: true, readonly, view,
     personal: null,
-    send: (command) => act(command),
+    send: (command, meta) => act(command, meta),
+    announce: (message) => announcer.say(message),
     rerender: renderActivities,
     confirm: (options) => confirmDialog({ cancel: S.cancel, ...options }),
   });

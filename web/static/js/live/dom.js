@@ -281,3 +281,17 @@ export function icon(name, cls = "") {
   }
   return svg;
 }
+
+/**
+ * The one-minute warning: returns check(name, seconds, message), which says `message` once when the
+ * timer called `name` goes from more than a minute to a minute or less (not on a page opened later).
+ */
+export function minuteWarning(announcer) {
+  const last = new Map();
+  return (name, seconds, message) => {
+    const before = last.get(name);
+    last.set(name, seconds);
+    if (seconds === null || seconds === undefined || before === null || before === undefined) return;
+    if (before > 60 && seconds <= 60 && seconds > 0) announcer.say(message);
+  };
+}

@@ -15,6 +15,7 @@ import {
   fmt,
   h,
   icon,
+  minuteWarning,
   paused,
   readJson,
   remaining,
@@ -47,8 +48,12 @@ async function checkAccess() {
 const conn = new LiveConnection({
   exchangeId,
   storageKey: `story-exchange:practitioner:${exchangeId}`,
+  outboxKey: `story-exchange:outbox:${me}:${exchangeId}`, // unanswered commands survive a reload
   checkAccess,
 });
+// What is typed here is kept until the server has it, across reloads too (activities.js).
+activities.keepDrafts(`story-exchange:drafts:${me}:${exchangeId}`, conn.waiting());
+conn.onSettled((result, meta) => activities.settled(result, meta));
 
 // --- commands ---------------------------------------------------------------------------------
 
@@ -217,7 +222,8 @@ function renderActivity() {
   }
   activities.setContext({
     S, me, staff: false, readonly: false, view, personal,
-    send: (command) => conn.send(command),
+    send: (command, meta) => conn.send(command, { meta }),
+    announce: (message) => announcer.say(message),
     rerender: renderActivity,
     confirm: (options) => confirmDialog({ cancel: S.cancel, ...options }),
   });
@@ -258,8 +264,14 @@ function render() {
   document.title = myTurn ? `▶ ${S.title_your_turn} · ${pageTitle}` : pageTitle;
 }
 
+const warnMinute = minuteWarning(announcer);
+
 function tick() {
   if (!view) return;
+  const nowMs = conn.now();
+  const mine = view.turns?.speaker?.id === me;
+  warnMinute("phase", view.status === "live" ? remaining(view.phase_timer, nowMs) : null, S.ann_minute_phase);
+  warnMinute("turn", view.turns?.speaker ? remaining(view.turns.timer, nowMs) : null, mine ? S.ann_minute_yours : S.ann_minute_turn);
   for (const el of region.querySelectorAll("[data-timer]")) {
     const kind = el.dataset.timer;
     if (kind === "turn") el.textContent = timerText(view.turns?.timer);
@@ -387,6 +399,7 @@ function closePage() {
   view = null;
   personal = null;
   previous = null;
+  activities.forgetDrafts();
   activities.setContext(null);
   forgetStored();
   for (const dialog of document.querySelectorAll("dialog")) dialog.remove();
