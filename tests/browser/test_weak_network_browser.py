@@ -81,9 +81,9 @@ def test_text_typed_while_sending_survives_the_reply(
         expect(submit).to_have_text("Sending…")
         amina.get_by_label("Who they are").fill("The women's savings group")  # typed while sending
         expect(submit).to_have_text("Add card")
+        expect(amina.get_by_label("Who they are")).to_have_value("The women's savings group")
         expect(amina.locator(".act--add-card .act-sent")).to_have_text("Sent")
         expect(amina.locator("#live-announcer")).to_contain_text("Sent")
-        expect(amina.get_by_label("Who they are")).to_have_value("The women's savings group")
         link.heal()
         amina.get_by_role("button", name="Add card").tap()
         for text in ("The village chief", "The women's savings group"):
