@@ -5,7 +5,7 @@
 // stable key) and put back on every rebuild, with the caret where it was. Text only ever goes in
 // through textContent (dom.js h()).
 
-import { fill, fmt, h, icon, localTime } from "./dom.js";
+import { fill, fmt, h, icon, localTime, nameFor } from "./dom.js";
 
 const inputs = new Map(); // form key -> unsaved value (string, boolean or array)
 const busy = new Set(); // form keys whose command is on its way
@@ -89,6 +89,7 @@ const SETTLED_WORDS = {
   edit_card: "saved",
   write_listening_note: "saved",
   add_note: "saved",
+  accept_agreements: null, // done by the page itself (the rules were accepted on joining)
 };
 
 /**
@@ -102,7 +103,8 @@ export function settled(result, meta = {}) {
       if (inputs.has(k) && JSON.stringify(inputs.get(k)) === JSON.stringify(sentValue)) forget(k);
     }
     // Only what this module sent says "sent" (the page's own buttons announce what they change).
-    const word = meta.type ? ctx?.S?.[SETTLED_WORDS[meta.type] || "sent"] || ctx?.S?.sent : null;
+    const wordKey = meta.type in SETTLED_WORDS ? SETTLED_WORDS[meta.type] : "sent";
+    const word = meta.type && wordKey ? ctx?.S?.[wordKey] || null : null;
     if (word) {
       if (meta.form) {
         sentNote.set(meta.form, word);
@@ -299,11 +301,12 @@ function action(label, command, { key, cls = "btn--small", aria = null, confirm 
   if (ctx.readonly) return null;
   const focusKey = key || `${command.type}:${command.card_id || command.item_id || command.action_id || command.story_id || ""}`;
   const sending = busy.has(focusKey);
+  const name = nameFor(label, aria);
   return h("button", {
     type: "button",
     class: ["btn", cls],
     "data-focus-key": focusKey,
-    "aria-label": aria,
+    "aria-label": name.aria,
     "aria-pressed": pressed === null ? null : pressed ? "true" : "false",
     "aria-disabled": sending || disabled ? "true" : null,
     on: {
@@ -313,18 +316,20 @@ function action(label, command, { key, cls = "btn--small", aria = null, confirm 
         await run(focusKey, command);
       },
     },
-  }, h("span", { text: label }));
+  }, h("span", { text: label }), name.extra);
 }
 
 function toggleOpen(key, label, aria, closeLabel = null) {
   if (ctx.readonly) return null;
   const isOpen = open.has(key);
+  const shown = isOpen ? closeLabel || S().cancel_edit : label;
+  const name = nameFor(shown, isOpen ? null : aria);
   return h("button", {
     type: "button",
     class: "btn btn--small btn--quiet",
     "data-focus-key": `open:${key}`,
     "aria-expanded": isOpen ? "true" : "false",
-    "aria-label": aria,
+    "aria-label": name.aria,
     on: {
       click: () => {
         if (isOpen) open.delete(key);
@@ -332,7 +337,7 @@ function toggleOpen(key, label, aria, closeLabel = null) {
         changed();
       },
     },
-  }, h("span", { text: isOpen ? closeLabel || S().cancel_edit : label }));
+  }, h("span", { text: shown }), name.extra);
 }
 
 function section(cls, title, ...children) {
@@ -442,13 +447,19 @@ export function agreements() {
             ? h("ul", { class: "act-people" }, pending.map((p) => h("li", { text: p.name })))
             : h("p", { class: "act-done", text: S().everyone_accepted }))));
   }
+  // This page opens only for someone who accepted the ground rules on joining: the phase records that
+  // acceptance by itself instead of asking a second time, and keeps the rules one tap away.
   const accepted = Boolean(personal?.agreements_accepted);
-  return section("act--agreements", S().agreements_title,
-    h("ul", { class: "rules" }, (view.agreements || []).map((rule) => h("li", { text: rule }))),
-    accepted
-      ? h("p", { class: "act-done", role: "status" }, icon("check"), h("span", { text: S().agreements_accepted }))
-      : h("div", { class: "act-form__actions" },
-          action(S().accept_agreements, { type: "accept_agreements" }, { key: "accept", cls: "btn--primary btn--big btn--block" })));
+  if (!accepted && personal && !busy.has("accept") && !ctx.readonly) {
+    queueMicrotask(() => {
+      if (!busy.has("accept")) run("accept", { type: "accept_agreements" });
+    });
+  }
+  return section("act--agreements", null,
+    h("p", { class: "act-done", role: "status" }, icon("check"), h("span", { text: S().agreements_accepted })),
+    h("details", { class: "act-rules" },
+      h("summary", { text: S().agreements_title }),
+      h("ul", { class: "rules" }, (view.agreements || []).map((rule) => h("li", { text: rule })))));
 }
 
 // --- story round ---------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ import {
   icon,
   localTime,
   minuteWarning,
+  nameFor,
   parseTime,
   paused,
   readJson,
@@ -93,10 +94,11 @@ async function confirmThen(options, command) {
 function button(label, command, options = {}) {
   const { cls = "", aria = null, key = null, disabled = false, confirm = null, symbol = null, run = null } = options;
   const focusKey = key || `${command.type}:${command.participant_id || command.timer || ""}:${command.seconds || ""}`;
+  const name = nameFor(label, aria);
   return h("button", {
     type: "button",
     class: ["btn", cls],
-    "aria-label": aria,
+    "aria-label": name.aria,
     "data-focus-key": focusKey,
     "aria-disabled": disabled ? "true" : null,
     on: {
@@ -107,7 +109,7 @@ function button(label, command, options = {}) {
         else act(command);
       },
     },
-  }, symbol ? icon(symbol) : null, label ? h("span", { text: label }) : null);
+  }, symbol ? icon(symbol) : null, label ? h("span", { text: label }) : null, name.extra);
 }
 
 // --- helpers over the view -----------------------------------------------------------------------
@@ -521,7 +523,6 @@ function renderShow() {
           ? h("button", {
               type: "button",
               class: "console-show__row",
-              "aria-label": label,
               "data-focus-key": `goto:${phase.index}`,
               on: {
                 click: () =>
@@ -530,7 +531,7 @@ function renderShow() {
                     { type: "goto_phase", index: phase.index },
                   ),
               },
-            }, inner)
+            }, h("span", { class: "sr-only", text: `${label} · ` }), inner) // the visible words stay in its name
           : h("div", {
               class: "console-show__row",
               tabindex: isCurrent ? "-1" : null,

@@ -295,3 +295,16 @@ export function minuteWarning(announcer) {
     if (before > 60 && seconds <= 60 && seconds > 0) announcer.say(message);
   };
 }
+
+/**
+ * Label in name (WCAG 2.5.3): a control shows `label` and should be announced as `aria`. When `aria`
+ * holds the visible words it becomes the aria-label; otherwise the visible words stay the name and
+ * `aria` follows them as hidden text ("+1 min (Add one minute to the phase)"), so speech input that
+ * says what is on the screen still finds the control. Returns {aria, extra} for the builder.
+ */
+export function nameFor(label, aria) {
+  if (!aria) return { aria: null, extra: null };
+  const norm = (text) => String(text ?? "").replace(/\s+/g, " ").trim().toLowerCase();
+  if (!label || norm(aria).includes(norm(label))) return { aria, extra: null };
+  return { aria: null, extra: h("span", { class: "sr-only", text: ` (${aria})` }) };
+}

@@ -27,6 +27,7 @@ const exchangeId = root.dataset.exchange;
 const me = root.dataset.me;
 const region = root.querySelector("[data-region='live']");
 const activityRegion = root.querySelector("[data-region='activity']");
+const floorRegion = root.querySelector("[data-region='floor']");
 const lobby = document.querySelector("[data-lobby]");
 const announcer = new Announcer(document.getElementById("live-announcer"));
 const toast = new Toast(document.getElementById("live-toast"));
@@ -208,9 +209,17 @@ function renderLive() {
         paused(timer) ? h("span", { class: "badge", text: S.paused }) : null)),
     h("h2", { class: "live-now__title", text: phase.title }),
     timer.time_up && !view.turns?.speaker ? timeUpNote(S.time_up_phase) : null,
-    view.turns ? renderTurns(view.turns) : null,
-    view.floor ? renderFloor(view.floor) : null,
-    renderPrompts(phase, view.turns));
+    // On a phone the task comes first: the prompt, then whose turn it is (the phase's activity follows
+    // in its own region, and the raised hands after it, only where the phase uses the floor).
+    renderPrompts(phase, view.turns),
+    view.turns ? renderTurns(view.turns) : null);
+}
+
+/** The open floor is offered where the phase is an open discussion, or while the facilitator runs it. */
+function usesFloor() {
+  const floor = view?.floor;
+  if (!floor || view.status !== "live" || !view.phase || view.turns) return false;
+  return view.phase.kind === "discussion" || Boolean(floor.holder) || floor.hands.length > 0;
 }
 
 function renderActivity() {
@@ -260,6 +269,7 @@ function render() {
   } else {
     fill(region, renderLive());
   }
+  if (floorRegion) fill(floorRegion, usesFloor() ? h("section", { class: "panel live-now live-floor-panel" }, renderFloor(view.floor)) : null);
   const myTurn = view.turns?.speaker?.id === me || view.floor?.holder?.id === me;
   document.title = myTurn ? `▶ ${S.title_your_turn} · ${pageTitle}` : pageTitle;
 }
