@@ -305,6 +305,9 @@ export function minuteWarning(announcer) {
 export function nameFor(label, aria) {
   if (!aria) return { aria: null, extra: null };
   const norm = (text) => String(text ?? "").replace(/\s+/g, " ").trim().toLowerCase();
-  if (!label || norm(aria).includes(norm(label))) return { aria, extra: null };
+  // Whole words, as speech input and axe see them: "passes" does not hold "Pass".
+  const escaped = norm(label).replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  const whole = new RegExp(`(^|[^\\p{L}\\p{N}])${escaped}($|[^\\p{L}\\p{N}])`, "u");
+  if (!label || whole.test(norm(aria))) return { aria, extra: null };
   return { aria: null, extra: h("span", { class: "sr-only", text: ` (${aria})` }) };
 }

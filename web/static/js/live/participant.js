@@ -269,7 +269,7 @@ function render() {
   } else {
     fill(region, renderLive());
   }
-  if (floorRegion) fill(floorRegion, usesFloor() ? h("section", { class: "panel live-now live-floor-panel" }, renderFloor(view.floor)) : null);
+  if (floorRegion) fill(floorRegion, usesFloor() ? h("section", { class: "panel live-floor-panel" }, renderFloor(view.floor)) : null);
   const myTurn = view.turns?.speaker?.id === me || view.floor?.holder?.id === me;
   document.title = myTurn ? `▶ ${S.title_your_turn} · ${pageTitle}` : pageTitle;
 }

@@ -1,0 +1,141 @@
+"""WCAG 2.2 AA on every page, checked by axe-core (npm, pinned in package.json) in Chromium.
+
+Every staff page (programmes, exchange, plan, console, library, synthesis pages, account, security
+log, login) and every practitioner page (the link, the ground rules, the lobby, the live page in every
+phase of the plan, the end, the record) is checked with the wcag2a, wcag21a, wcag2aa, wcag21aa and
+wcag22aa rules, plus label-in-name (`label-content-name-mismatch`, experimental in axe, switched on)
+for every control; no violation is allowed. Each practitioner page is kept as a 360 px screenshot
+under test-artifacts/phone-360/ (git ignores it).
+
+`LANGUAGES` lists the languages the pages are checked in (the browser's language, and the exchange's):
+add "ar" once Arabic ships.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from tests.browser.test_live_browser import (
+    LAPTOP,
+    PASSWORD,
+    PHONE,
+    Facilitator,
+    confirm,
+    facilitator,  # noqa: F401  (a fixture)
+    scheduled_exchange,
+)
+from tests.support.servers import ROOT, ServerProcess
+
+pytestmark = pytest.mark.browser
+
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+SHOTS = ROOT / "test-artifacts" / "phone-360"
+LANGUAGES = ["en"]
+TAGS = ["wcag2a", "wcag21a", "wcag2aa", "wcag21aa", "wcag22aa"]
+AXE_OPTIONS = {
+    "runOnly": {"type": "tag", "values": TAGS},
+    "rules": {"label-content-name-mismatch": {"enabled": True}},
+    "resultTypes": ["violations"],
+}
+
+
+def axe(page: Page, where: str) -> list[str]:
+    """Run axe on the page as it is now; one line per violating node."""
+    assert AXE.exists(), "axe-core is missing: `make node-tools` (npm ci) installs it"
+    page.wait_for_load_state("load")
+    if not page.evaluate("Boolean(window.axe)"):
+        page.add_script_tag(path=str(AXE))
+    result = page.evaluate("(options) => axe.run(document, options)", AXE_OPTIONS)
+    lines = []
+    for violation in result["violations"]:
+        for node in violation["nodes"]:
+            lines.append(f"{where}: {violation['id']} {node['target']} {node.get('failureSummary', '')[:200]!r}")
+    return lines
+
+
+def shot(page: Page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=SHOTS / f"{name}.png", full_page=True)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_page_in_every_phase_has_no_wcag_violation(
+    server: ServerProcess, browser: Browser, facilitator: Facilitator, language: str  # noqa: F811
+) -> None:
+    exchange = scheduled_exchange(server, facilitator)
+    problems: list[str] = []
+
+    # The practitioner, on a 360 px phone: the link, the ground rules, the lobby.
+    phone_context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, bypass_csp=True, locale=language)
+    phone = phone_context.new_page()
+    phone.set_default_timeout(10_000)
+    phone.goto(exchange.links[0])
+    problems += axe(phone, "link")
+    shot(phone, "01-link")
+    phone.get_by_role("button", name="Continue").tap()
+    expect(phone.get_by_text("I accept these ground rules.")).to_be_visible()
+    problems += axe(phone, "ground rules")
+    shot(phone, "02-ground-rules")
+    phone.get_by_text("I accept these ground rules.").tap()
+    phone.get_by_text("by my name").tap()
+    phone.get_by_role("button", name="Accept and continue").tap()
+    expect(phone.locator("[data-live-conn]")).to_have_text("Connected")
+    problems += axe(phone, "lobby")
+    shot(phone, "03-lobby")
+
+    # The facilitator's pages, on a laptop.
+    staff_context = browser.new_context(viewport=LAPTOP, bypass_csp=True, locale=language)
+    staff = staff_context.new_page()
+    staff.set_default_timeout(10_000)
+    staff.goto(f"{server.url}/login")
+    problems += axe(staff, "login")
+    staff.get_by_label("Email").fill(facilitator.email)
+    staff.get_by_label("Password").fill(PASSWORD)
+    staff.get_by_role("button", name="Log in").click()
+    expect(staff).not_to_have_url(re.compile(r"/login"))
+    staff.wait_for_load_state("load")
+    programme = f"/programmes/{facilitator.programme_id}"
+    for path in ["/programmes", programme, f"{programme}/exchanges/new", f"/exchanges/{exchange.id}",
+                 f"/exchanges/{exchange.id}/edit", f"/exchanges/{exchange.id}/plan", f"{programme}/library",
+                 f"{programme}/themes", f"{programme}/search", f"{programme}/selection", f"{programme}/placements",
+                 f"{programme}/report", "/account"]:
+        response = staff.goto(f"{server.url}{path}")  # a lead's page shows a facilitator its refusal page
+        assert response is not None and response.status in {200, 403}, path
+        problems += axe(staff, f"{path} ({response.status})")
+
+    # The live exchange: the console and the phone in every phase of the plan.
+    staff.goto(f"{server.url}/exchanges/{exchange.id}/console")
+    expect(staff.locator("[data-live-conn]")).to_have_text("Connected")
+    problems += axe(staff, "console waiting")
+    staff.get_by_role("button", name="Start the exchange").click()
+    confirm(staff, "Start the exchange")
+    count = len(json.loads(staff.locator("#live-plan").text_content() or "{}")["phases"])
+    for n in range(1, count + 1):
+        expect(phone.locator(".live-now__title")).to_be_visible()
+        title = phone.locator(".live-now__title").inner_text()
+        if n == 2:  # a turn running: the speaker's cues and the listeners' prompts
+            staff.get_by_role("button", name=re.compile(r"^Start .*'s turn")).first.click()
+            expect(phone.locator(".live-cue--turn, .live-speaker").first).to_be_visible()
+        problems += axe(phone, f"phone phase {n} {title}")
+        problems += axe(staff, f"console phase {n} {title}")
+        shot(phone, f"{n + 3:02d}-phase-{n}")
+        if n < count:
+            staff.locator(".console-now__nav .btn--primary").first.click()
+            expect(phone.locator(".live-now")).to_contain_text(f"Phase {n + 1} of")
+    staff.get_by_role("button", name="End exchange").click()
+    confirm(staff, "End exchange")
+    expect(phone.locator(".live-thanks")).to_be_visible()
+    problems += axe(phone, "ended")
+    problems += axe(staff, "console ended")
+    shot(phone, f"{count + 4:02d}-ended")
+    phone.goto(f"{server.url}/e/{exchange.id}/record")
+    problems += axe(phone, "record")
+    shot(phone, f"{count + 5:02d}-record")
+    phone_context.close()
+    staff_context.close()
+    assert problems == [], "\n".join(problems)
