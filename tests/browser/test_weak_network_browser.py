@@ -178,8 +178,10 @@ def test_every_card_reflection_and_draft_arrives_exactly_once(
         nothing_waiting(amina)
         link.heal()
 
+        start_and_jump(console, 2, "Story sharing", (amina,))
         for text in reflections:
             expect(console.locator(".act-reflection").filter(has_text=text)).to_have_count(1)
+        expect(console.locator(".act-reflection")).to_have_count(len(reflections))
         start_and_jump(console, 3, "Cultural levers", (amina,))
         for text in cards:
             expect(console.locator(".act-card").filter(has_text=text)).to_have_count(1)
