@@ -66,9 +66,10 @@ def test_the_phone_shows_the_task_first(
     assert top(phone, ".live-prompt") < top(phone, ".act--add-card")
     assert top(phone, ".act--add-card") < SCREEN["height"]  # the card to write is on the first screen
 
-    jump(console, phone, 5, "Engaging men as allies")  # an open discussion: the floor is used
+    jump(console, phone, 5, "Engaging men as allies")  # an open discussion: the floor is its action
     raise_hand = phone.get_by_role("button", name="Raise hand")
     expect(raise_hand).to_be_visible()
-    assert top(phone, ".live-prompt") < top(phone, "[data-region='activity'] .act") < top(phone, ".live-floor-panel")
+    assert top(phone, ".live-prompt") < top(phone, ".live-floor") < top(phone, "[data-region='activity'] .act")
+
     context.close()
     console.context.close()

@@ -212,7 +212,9 @@ function renderLive() {
     // On a phone the task comes first: the prompt, then whose turn it is (the phase's activity follows
     // in its own region, and the raised hands after it, only where the phase uses the floor).
     renderPrompts(phase, view.turns),
-    view.turns ? renderTurns(view.turns) : null);
+    view.turns ? renderTurns(view.turns) : null,
+    // In an open discussion the floor is the action: right under the prompt.
+    usesFloor() && phase.kind === "discussion" ? renderFloor(view.floor) : null);
 }
 
 /** The open floor is offered where the phase is an open discussion, or while the facilitator runs it. */
@@ -269,7 +271,9 @@ function render() {
   } else {
     fill(region, renderLive());
   }
-  if (floorRegion) fill(floorRegion, usesFloor() ? h("section", { class: "panel live-floor-panel" }, renderFloor(view.floor)) : null);
+  // Elsewhere the floor, when the facilitator runs it, comes after the phase's own task.
+  const floorBelow = status === "live" && usesFloor() && view.phase?.kind !== "discussion";
+  if (floorRegion) fill(floorRegion, floorBelow ? h("section", { class: "panel live-floor-panel" }, renderFloor(view.floor)) : null);
   const myTurn = view.turns?.speaker?.id === me || view.floor?.holder?.id === me;
   document.title = myTurn ? `▶ ${S.title_your_turn} · ${pageTitle}` : pageTitle;
 }
