@@ -8,6 +8,8 @@ below the task.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
@@ -71,5 +73,32 @@ def test_the_phone_shows_the_task_first(
     expect(raise_hand).to_be_visible()
     assert top(phone, ".live-prompt") < top(phone, ".live-floor") < top(phone, "[data-region='activity'] .act")
 
+    context.close()
+    console.context.close()
+
+
+def test_one_minute_left_is_announced(
+    server: ServerProcess, browser: Browser, facilitator: Facilitator  # noqa: F811
+) -> None:
+    exchange = scheduled_exchange(server, facilitator)
+    console = open_console(browser, server, facilitator, exchange, [])
+    context = browser.new_context(viewport=SCREEN, is_mobile=True, has_touch=True)
+    phone = context.new_page()
+    phone.set_default_timeout(10_000)
+    phone.clock.install()  # the page's clock, moved on by the test: no ten-minute wait
+    phone.goto(exchange.links[0])
+    phone.get_by_role("button", name="Continue").tap()
+    phone.get_by_text("I accept these ground rules.").tap()
+    phone.get_by_text("by my name").tap()
+    phone.get_by_role("button", name="Accept and continue").tap()
+    expect(phone.locator("[data-live-conn]")).to_have_text("Connected")
+    console.get_by_role("button", name="Start the exchange").click()
+    confirm(console, "Start the exchange")
+    expect(phone.locator(".live-now")).to_contain_text(re.compile(r"(10:00|09:\d\d) left in this phase"))
+    announcer = phone.locator("#live-announcer")
+    expect(announcer).not_to_contain_text("One minute left")
+    # One move of the page's clock, during which no frame comes in: the countdown crosses the last minute.
+    phone.clock.run_for(9 * 60_000 + 5_000)
+    expect(announcer).to_have_text("One minute left in this phase.")
     context.close()
     console.context.close()
