@@ -67,7 +67,7 @@ def shot(page: Page, name: str) -> None:
 def test_every_page_in_every_phase_has_no_wcag_violation(
     server: ServerProcess, browser: Browser, facilitator: Facilitator, language: str  # noqa: F811
 ) -> None:
-    exchange = scheduled_exchange(server, facilitator)
+    exchange = scheduled_exchange(server, facilitator, language=language)
     problems: list[str] = []
 
     # The practitioner, on a 360 px phone: the link, the ground rules, the lobby.
