@@ -25,9 +25,11 @@ from tests.browser.test_live_browser import (
     scheduled_exchange,
 )
 from tests.support.netem import WeakLink
-from tests.support.servers import ServerProcess
+from tests.support.servers import ROOT, ServerProcess
 
 pytestmark = pytest.mark.browser
+
+SHOTS = ROOT / "test-artifacts" / "weak-network"
 
 SLOW = {"offline": False, "latency": 150, "downloadThroughput": 400_000 / 8, "uploadThroughput": 400_000 / 8}
 
@@ -80,10 +82,13 @@ def test_text_typed_while_sending_survives_the_reply(
         submit = amina.locator(".act--add-card button[type=submit]")
         expect(submit).to_have_text("Sending…")
         amina.get_by_label("Who they are").fill("The women's savings group")  # typed while sending
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        amina.locator(".act--add-card").screenshot(path=SHOTS / "sending.png")
         expect(submit).to_have_text("Add card")
         expect(amina.get_by_label("Who they are")).to_have_value("The women's savings group")
         expect(amina.locator(".act--add-card .act-sent")).to_have_text("Sent")
         expect(amina.locator("#live-announcer")).to_contain_text("Sent")
+        amina.locator(".act--add-card").screenshot(path=SHOTS / "sent.png")
         link.heal()
         amina.get_by_role("button", name="Add card").tap()
         for text in ("The village chief", "The women's savings group"):
