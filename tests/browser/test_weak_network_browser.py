@@ -94,6 +94,19 @@ def test_text_typed_while_sending_survives_the_reply(
         for text in ("The village chief", "The women's savings group"):
             expect(console.locator(".act-card").filter(has_text=text)).to_have_count(1)
         expect(amina.get_by_label("Who they are")).to_have_value("")
+
+        # What arrived is said: a vote counted, a section saved.
+        start_and_jump(console, 6, "Collective problem solving", (amina,))
+        amina.get_by_label("The challenge").fill("Fathers don't come to school meetings")
+        amina.get_by_role("button", name="Add card").tap()
+        console.locator("#activity-panel").get_by_role("button", name="Open voting").click()
+        amina.get_by_role("button", name="Vote for “Fathers don't come to school meetings”").tap()
+        expect(amina.locator("#live-announcer")).to_contain_text("Your vote counted")
+        start_and_jump(console, 7, "Crafting messages for funding partners", (amina,))
+        amina.get_by_label("Text of “The need”").fill("Girls walk two hours to school.")
+        amina.locator(".act-draft").first.get_by_role("button", name="Save section").tap()
+        expect(amina.locator("#live-announcer")).to_contain_text("Saved")
+        expect(amina.locator(".act-draft .act-sent").first).to_have_text("Saved")
         context.close()
     console.context.close()
 
