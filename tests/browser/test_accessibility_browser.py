@@ -4,7 +4,8 @@ Every staff page (programmes, exchange, plan, console, library, synthesis pages,
 log, login) and every practitioner page (the link, the ground rules, the lobby, the live page in every
 phase of the plan, the end, the record) is checked with the wcag2a, wcag21a, wcag2aa, wcag21aa and
 wcag22aa rules, plus label-in-name (`label-content-name-mismatch`, experimental in axe, switched on)
-for every control; no violation is allowed. Each practitioner page is kept as a 360 px screenshot
+for every control, and what axe leaves to a person (`LOOK`): 3:1 focus rings and field borders, and
+44 px targets; no violation is allowed. Each practitioner page is kept as a 360 px screenshot
 under test-artifacts/phone-360/ (git ignores it).
 
 `LANGUAGES` lists the languages the pages are checked in (the browser's language, and the exchange's):
@@ -54,7 +55,56 @@ def axe(page: Page, where: str) -> list[str]:
     for violation in result["violations"]:
         for node in violation["nodes"]:
             lines.append(f"{where}: {violation['id']} {node['target']} {node.get('failureSummary', '')[:200]!r}")
-    return lines
+    return lines + look(page, where)
+
+
+#: What axe leaves to a person: the contrast of focus rings and field borders against what is behind
+#: them (WCAG 1.4.11, 3:1), and 44 px targets for buttons and fields (a checkbox or radio counts by
+#: its label). Runs in the page; one line per failing control.
+LOOK = """() => {
+  const lum = (c) => {
+    const m = c.match(/rgba?\\(([^)]+)\\)/); if (!m) return null;
+    const [r, g, b, a = 1] = m[1].split(/[ ,\\/]+/).filter(Boolean).map(Number);
+    if (a === 0) return null;
+    const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+  };
+  const ratio = (a, b) => (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+  const behind = (el) => {
+    for (let e = el.parentElement; e; e = e.parentElement) {
+      const l = lum(getComputedStyle(e).backgroundColor); if (l !== null) return l;
+    }
+    return 1;
+  };
+  const name = (el) => `${el.tagName.toLowerCase()}${el.id ? "#" + el.id : ""}${el.name ? "[name=" + el.name + "]" : ""} "${(el.innerText || el.value || el.getAttribute("aria-label") || "").trim().slice(0, 40)}"`;
+  const out = [];
+  const shown = (el) => el.offsetParent !== null && getComputedStyle(el).visibility !== "hidden";
+  const controls = [...document.querySelectorAll("button, a.btn, select, textarea, input:not([type=hidden]), summary")].filter(shown);
+  for (const el of controls) {
+    const box = el.getBoundingClientRect();
+    const target = (el.type === "checkbox" || el.type === "radio") ? (el.closest("label") || el).getBoundingClientRect() : box;
+    if (target.height < 43.5) out.push(`target ${Math.round(target.height)} px high: ${name(el)}`);
+    if (["INPUT", "SELECT", "TEXTAREA"].includes(el.tagName) && !["checkbox", "radio", "submit", "button"].includes(el.type)) {
+      const l = lum(getComputedStyle(el).borderTopColor);
+      if (l !== null && ratio(l, behind(el)) < 3) out.push(`border ${ratio(l, behind(el)).toFixed(1)}:1: ${name(el)}`);
+    }
+  }
+  for (const el of controls.slice(0, 60)) {
+    el.focus({ preventScroll: true });
+    if (document.activeElement !== el) continue;
+    const st = getComputedStyle(el);
+    if (st.outlineStyle === "none" || parseFloat(st.outlineWidth) < 2) { out.push(`no focus ring: ${name(el)}`); continue; }
+    const l = lum(st.outlineColor);
+    if (l !== null && ratio(l, behind(el)) < 3) out.push(`focus ring ${ratio(l, behind(el)).toFixed(1)}:1: ${name(el)}`);
+  }
+  document.activeElement?.blur?.();
+  return out;
+}"""
+
+
+def look(page: Page, where: str) -> list[str]:
+    page.keyboard.press("Shift")  # keyboard use: :focus-visible styles apply to focused controls
+    return [f"{where}: {line}" for line in page.evaluate(LOOK)]
 
 
 def shot(page: Page, name: str) -> None:
