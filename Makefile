@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 export EXCHANGE_HOST ?= 127.0.0.1
 export EXCHANGE_PORT ?= 8000
 
-.PHONY: run test install install-test browser system-libs migrate demo bench clean messages embeddings
+.PHONY: run test install install-test browser system-libs node-tools migrate demo bench clean messages embeddings
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,16 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 install: $(VENV)/.installed
 
 install-test: $(VENV)/.installed-test
+
+## Test tools from npm (axe-core, pinned in package.json and package-lock.json), installed as locked.
+node_modules/.installed: package.json package-lock.json
+	@command -v npm >/dev/null 2>&1 || { \
+	  echo "Installing Debian's nodejs and npm for the accessibility tests..."; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null; }
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+node-tools: node_modules/.installed
 
 ## Debian's Chromium drives the browser tests (Playwright cannot download browsers here).
 browser:
@@ -49,11 +59,11 @@ demo: migrate
 run: demo
 	$(BIN)/exchange serve
 
-test: install-test browser
+test: install-test browser node-tools
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 clean:
-	rm -rf $(VENV) var .pytest_cache
+	rm -rf $(VENV) var .pytest_cache node_modules test-artifacts
 
 ## The load benchmark (see bench/README.md); pass options with BENCH_ARGS="--sweep" and so on.
 $(VENV)/.installed-bench: pyproject.toml $(VENV)/.installed-test

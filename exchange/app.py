@@ -11,10 +11,10 @@ from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from starlette.middleware.gzip import GZipMiddleware
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
-from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Receive, Scope, Send
 
@@ -48,7 +48,7 @@ from exchange.synthesis.selection_views import router as selection_router
 from exchange.synthesis.views import router as synthesis_router
 from exchange.transcripts.review import router as review_router
 from exchange.transcripts.views import router as transcripts_router
-from exchange.templating import WEB_DIR, render
+from exchange.templating import assets, render
 
 _ERROR_TITLES = {
     400: N_("That request didn't look right."),
@@ -130,7 +130,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.signer = CookieSigner(resolve_secret(settings))
     app.add_middleware(SecurityMiddleware, https=settings.https)
     app.add_middleware(LanguageMiddleware)
-    app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
+    # Pages are compressed (the CSRF token in them is masked per rendering: exchange/auth.py); static
+    # files come compressed already (exchange/assets.py) and pass through.
+    app.add_middleware(GZipMiddleware, minimum_size=1000, compresslevel=6,
+                       exclude_content_types=("text/event-stream", "application/pdf", "application/zip", "image/png"))
+    app.mount("/static", assets(), name="static")  # fingerprinted, compressed, cached (exchange/assets.py)
     app.include_router(accounts_router)
     app.include_router(security_router)
     app.include_router(programmes_router)

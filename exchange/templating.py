@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from pathlib import Path
 
@@ -14,6 +15,8 @@ from babel.dates import format_date
 from babel.numbers import format_decimal
 
 from exchange import i18n
+from exchange.assets import Assets
+from exchange.auth import mask_csrf
 from exchange.timeutil import zone
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
@@ -65,6 +68,25 @@ def merged(base: dict[str, object], extra: dict[str, object]) -> dict[str, objec
     return {**base, **extra}
 
 
+@functools.cache
+def assets() -> Assets:
+    """web/static, fingerprinted and compressed once per process (exchange/assets.py)."""
+    return Assets(WEB_DIR / "static")
+
+
+def static_url(path: str) -> str:
+    """The URL of a file under web/static with a hash of its content in the name (cached for a year)."""
+    return assets().url(path)
+
+
+def module_preloads(path: str) -> list[str]:
+    """The URLs of every module that the module at `path` imports, for <link rel="modulepreload">:
+    the browser fetches them all at once instead of one import level per round trip."""
+    return assets().module_graph(path)
+
+
+templates.env.globals["static_url"] = static_url
+templates.env.globals["module_preloads"] = module_preloads
 templates.env.filters["in_zone"] = in_zone
 templates.env.filters["merged"] = merged
 templates.env.filters["bdi"] = bdi
@@ -75,8 +97,10 @@ templates.env.globals["plural_forms"] = i18n.plural_forms
 
 
 def csrf_token(request: Request) -> str:
-    """The token SecurityMiddleware put on this request, for hidden form fields."""
-    return str(request.scope.get("state", {}).get("csrf_token", ""))
+    """The token SecurityMiddleware put on this request, masked afresh for hidden form fields (the
+    pages are compressed: see exchange/auth.py, mask_csrf)."""
+    token = str(request.scope.get("state", {}).get("csrf_token", ""))
+    return mask_csrf(token) if token else ""
 
 
 def render(request: Request, name: str, status_code: int = 200, **context: object):  # noqa: ANN201

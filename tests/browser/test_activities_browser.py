@@ -57,7 +57,8 @@ def test_the_grassroots_plan_end_to_end(
     # 1. Ground rules: both accept; the console shows who has.
     for page in phones:
         expect(page.locator(".live-now__title")).to_have_text("Welcome and ground rules")
-        page.get_by_role("button", name="I accept these ground rules").tap()
+        # Accepted on joining: the phase records it without asking again.
+        expect(page.get_by_role("button", name="I accept these ground rules")).to_have_count(0)
         expect(page.locator(".act-done")).to_contain_text("You have accepted the ground rules")
     expect(activity).to_contain_text("Accepted (2)")
     expect(activity).to_contain_text("Everyone has accepted.")

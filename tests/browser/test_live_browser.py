@@ -64,6 +64,7 @@ def scheduled_exchange(
     template: str = "story-exchange",
     title: str = "Stories of change across contexts",
     purpose: str = "Two hours to hear each other's stories of change.",
+    language: str = "en",
 ) -> Exchange:
     """A scheduled exchange on `template` with the two practitioners invited (links not yet opened)."""
     client = WebClient(server.url)
@@ -79,7 +80,7 @@ def scheduled_exchange(
                 "start_time": start.strftime("%H:%M"),
                 "timezone": "UTC",
                 "duration_minutes": "120",
-                "language": "en",
+                "language": language,
                 "template_key": template,
             },
         )

@@ -84,7 +84,7 @@ def test_the_facilitator_hides_a_card_and_only_its_author_is_told(
     rosa.screenshot(path=artifacts / "moderation-phone.png", full_page=True)
 
     # Undo brings it back everywhere, and Rosa's notice goes.
-    hidden.get_by_role("button", name=re.compile(f"^Show “{ABUSIVE}")).click()
+    hidden.get_by_role("button", name=re.compile(f"^Undo \\(Show “{ABUSIVE}")).click()  # the visible word first (label in name)
     for page in (console, *phones):
         expect(page.locator(".act-card").filter(has_text=ABUSIVE)).to_have_count(1)
     expect(rosa.locator(".act--hidden-mine")).to_have_count(0)

@@ -123,7 +123,8 @@ def test_recall_round_and_selection_of_the_most_significant_change(
     confirm(console, "Start the exchange")
     for page in phones:
         expect(page.locator(".live-now__title")).to_have_text("Welcome and agreements")
-        page.get_by_role("button", name="I accept these ground rules").tap()
+        # Accepted on joining: the phase records it without asking again.
+        expect(page.get_by_role("button", name="I accept these ground rules")).to_have_count(0)
 
     # 1. Stories are told; then the recall round: the most memorable point of someone else's story.
     next_phase(console, "Collecting stories of change", phones)

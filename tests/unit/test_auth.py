@@ -435,3 +435,14 @@ def test_logging_out_everywhere_ends_every_session_of_the_user(db: Session, user
     db.commit()
     assert all(login_for(db, token=t, idle=IDLE) is None for t in tokens)
     assert login_for(db, token=theirs, idle=IDLE) is not None  # nobody else's
+
+
+def test_a_masked_csrf_token_matches_and_differs_each_time() -> None:
+    from exchange.auth import mask_csrf
+
+    token = "t" * 32
+    first, second = mask_csrf(token), mask_csrf(token)
+    assert first != second and token not in first  # nothing repeats across pages for BREACH to find
+    assert csrf_matches(token, first) and csrf_matches(token, second)
+    assert not csrf_matches("u" * 32, first)
+    assert not csrf_matches(token, "bogus.value") and not csrf_matches(token, "." * 300)

@@ -5,15 +5,121 @@
 // stable key) and put back on every rebuild, with the caret where it was. Text only ever goes in
 // through textContent (dom.js h()).
 
-import { fill, fmt, h, icon, localTime } from "./dom.js";
+import { fill, fmt, h, icon, localTime, nameFor } from "./dom.js";
 
 const inputs = new Map(); // form key -> unsaved value (string, boolean or array)
 const busy = new Set(); // form keys whose command is on its way
 const open = new Set(); // items whose edit form is open
 const bases = new Map(); // draft section key -> the version the unsaved text was started from
 const conflicts = new Set(); // draft section keys refused as stale: show their text next to mine
+const sentNote = new Map(); // form key -> the word shown under it after its command arrived ("Sent")
 let uiVersion = 0;
 let ctx = null;
+let draftsKey = null; // sessionStorage key of what is typed here (per exchange and person)
+let storeTimer = null;
+
+const SENT_SHOWN_MS = 6000;
+const STILL_SENDING_MS = 1500;
+
+// What someone types is kept in `inputs` until the server acknowledged the command that carried it,
+// and in sessionStorage, so a reply that comes late, a dropped line or a reload loses nothing.
+function remember(key, val) {
+  inputs.set(key, val);
+  storeDrafts();
+}
+
+function forget(key) {
+  inputs.delete(key);
+  storeDrafts();
+}
+
+function storeDrafts() {
+  if (!draftsKey) return;
+  clearTimeout(storeTimer);
+  storeTimer = setTimeout(() => {
+    try {
+      const kept = { inputs: [...inputs], bases: [...bases], open: [...open] };
+      if (!inputs.size && !open.size) sessionStorage.removeItem(draftsKey);
+      else sessionStorage.setItem(draftsKey, JSON.stringify(kept));
+    } catch {
+      // Private mode or storage full: the text is still kept while the page is open.
+    }
+  }, 100);
+}
+
+/**
+ * Keep what is typed on this page in sessionStorage under `key` (one per exchange and person), and
+ * bring back what was kept there before a reload. `waiting`: the commands the connection still holds
+ * unanswered from before the reload ([{meta: {form}}]): their forms show "Sending…" again.
+ */
+export function keepDrafts(key, waiting = []) {
+  draftsKey = key;
+  try {
+    const kept = JSON.parse(sessionStorage.getItem(key) || "null");
+    if (kept && typeof kept === "object") {
+      for (const [k, v] of kept.inputs || []) if (!inputs.has(k)) inputs.set(k, v);
+      for (const [k, v] of kept.bases || []) if (!bases.has(k)) bases.set(k, v);
+      for (const k of kept.open || []) open.add(k);
+    }
+  } catch {
+    // Nothing kept, or unreadable.
+  }
+  for (const entry of waiting) if (entry.meta?.form) busy.add(entry.meta.form);
+}
+
+/** Forget everything typed here (the page lost its access). */
+export function forgetDrafts() {
+  inputs.clear();
+  bases.clear();
+  open.clear();
+  busy.clear();
+  if (draftsKey) {
+    try {
+      sessionStorage.removeItem(draftsKey);
+    } catch {
+      // Storage unavailable.
+    }
+  }
+}
+
+const SETTLED_WORDS = {
+  cast_vote: "vote_counted",
+  cast_selection_vote: "vote_counted",
+  edit_section: "saved",
+  edit_card: "saved",
+  write_listening_note: "saved",
+  add_note: "saved",
+  accept_agreements: null, // done by the page itself (the rules were accepted on joining)
+};
+
+/**
+ * A command was answered (connection.onSettled), perhaps one sent before a reload. Acked: the fields it
+ * carried are cleared, unless something new was typed there since; it is said and shown.
+ */
+export function settled(result, meta = {}) {
+  if (meta.form) busy.delete(meta.form);
+  if (result?.ok) {
+    for (const [k, sentValue] of Object.entries(meta.clears || {})) {
+      if (inputs.has(k) && JSON.stringify(inputs.get(k)) === JSON.stringify(sentValue)) forget(k);
+    }
+    // Only what this module sent says "sent" (the page's own buttons announce what they change).
+    const wordKey = meta.type in SETTLED_WORDS ? SETTLED_WORDS[meta.type] : "sent";
+    const word = meta.type && wordKey ? ctx?.S?.[wordKey] || null : null;
+    if (word) {
+      if (meta.form) {
+        sentNote.set(meta.form, word);
+        setTimeout(() => {
+          if (sentNote.get(meta.form) === word) {
+            sentNote.delete(meta.form);
+            changed();
+          }
+        }, SENT_SHOWN_MS);
+      }
+      ctx?.announce?.(word);
+    }
+  }
+  changed();
+}
 
 /**
  * ctx: {S, me, staff, view, personal, send(command) -> Promise<{ok, code}|null>, rerender(), confirm(opts)}.
@@ -82,7 +188,7 @@ function textField({ key, label, max, rows = 0, required = false, initial = "", 
     "aria-describedby": [hint ? `${id}-hint` : null, max ? `${id}-count` : null].filter(Boolean).join(" ") || null,
     on: {
       input: (event) => {
-        inputs.set(key, event.target.value);
+        remember(key, event.target.value);
         if (count) {
           count.textContent = countText(event.target.value.length, max);
           count.classList.toggle("is-near", event.target.value.length >= max * 0.9);
@@ -110,7 +216,7 @@ function checkbox({ key, label, initial = false }) {
     type: "checkbox",
     id,
     "data-focus-key": key,
-    on: { change: (event) => inputs.set(key, event.target.checked) },
+    on: { change: (event) => remember(key, event.target.checked) },
   });
   box.checked = Boolean(value(key, initial));
   return h("label", { class: "choice", for: id }, box, h("span", { text: label }));
@@ -130,7 +236,7 @@ function radios({ key, legend, options, initial = null, required = false, cls = 
         value: option.value,
         required,
         "data-focus-key": `${key}:${option.value}`,
-        on: { change: () => inputs.set(key, option.value) },
+        on: { change: () => remember(key, option.value) },
       });
       input.checked = chosen === String(option.value);
       return h("label", { class: "act-radio", for: id }, input, h("span", { text: option.label }));
@@ -141,6 +247,7 @@ function radios({ key, legend, options, initial = null, required = false, cls = 
 function form(key, { title = null, hint = null, submit, build, clear = [], cls = "", after = null, onDone = null }, ...fields) {
   if (ctx.readonly) return null; // a programme lead follows along but can't steer
   const sending = busy.has(key);
+  const note = !sending ? sentNote.get(key) : null;
   return h("form", {
     class: ["act-form", cls],
     "data-form": key,
@@ -151,9 +258,10 @@ function form(key, { title = null, hint = null, submit, build, clear = [], cls =
         if (busy.has(key)) return;
         const command = build();
         if (!command) return;
-        const result = await run(key, command);
+        // What this command carries; cleared once acked unless typed over meanwhile (settled()).
+        const clears = Object.fromEntries(clear.filter((k) => inputs.has(k)).map((k) => [k, inputs.get(k)]));
+        const result = await run(key, command, clears);
         if (result?.ok) {
-          for (const k of clear) inputs.delete(k);
           onDone?.(result);
           changed();
         }
@@ -166,18 +274,24 @@ function form(key, { title = null, hint = null, submit, build, clear = [], cls =
   fields,
   h("div", { class: "act-form__actions" },
     h("button", { type: "submit", class: "btn btn--primary", "data-focus-key": `${key}:submit`,
-      "aria-disabled": sending ? "true" : null, text: sending ? S().sending : submit })));
+      "aria-disabled": sending ? "true" : null, text: sending ? S().sending : submit }),
+    sending ? h("span", { class: "act-sending", text: S().kept_until_sent }) : null,
+    note ? h("span", { class: "act-sent" }, icon("check"), h("span", { text: note })) : null));
 }
 
-async function run(key, command) {
+async function run(key, command, clears = null) {
   busy.add(key);
+  sentNote.delete(key);
   changed();
+  const slow = setTimeout(() => {
+    if (busy.has(key)) ctx?.announce?.(S().still_sending);
+  }, STILL_SENDING_MS);
   let result = null;
   try {
-    result = await ctx.send(command);
+    result = await ctx.send(command, { form: key, clears, type: command.type });
   } finally {
-    busy.delete(key);
-    changed();
+    clearTimeout(slow);
+    if (busy.delete(key)) changed(); // settled() has done it when the connection answered
   }
   return result;
 }
@@ -187,11 +301,12 @@ function action(label, command, { key, cls = "btn--small", aria = null, confirm 
   if (ctx.readonly) return null;
   const focusKey = key || `${command.type}:${command.card_id || command.item_id || command.action_id || command.story_id || ""}`;
   const sending = busy.has(focusKey);
+  const name = nameFor(label, aria);
   return h("button", {
     type: "button",
     class: ["btn", cls],
     "data-focus-key": focusKey,
-    "aria-label": aria,
+    "aria-label": name.aria,
     "aria-pressed": pressed === null ? null : pressed ? "true" : "false",
     "aria-disabled": sending || disabled ? "true" : null,
     on: {
@@ -201,18 +316,20 @@ function action(label, command, { key, cls = "btn--small", aria = null, confirm 
         await run(focusKey, command);
       },
     },
-  }, h("span", { text: label }));
+  }, h("span", { text: label }), name.extra);
 }
 
 function toggleOpen(key, label, aria, closeLabel = null) {
   if (ctx.readonly) return null;
   const isOpen = open.has(key);
+  const shown = isOpen ? closeLabel || S().cancel_edit : label;
+  const name = nameFor(shown, isOpen ? null : aria);
   return h("button", {
     type: "button",
     class: "btn btn--small btn--quiet",
     "data-focus-key": `open:${key}`,
     "aria-expanded": isOpen ? "true" : "false",
-    "aria-label": aria,
+    "aria-label": name.aria,
     on: {
       click: () => {
         if (isOpen) open.delete(key);
@@ -220,7 +337,7 @@ function toggleOpen(key, label, aria, closeLabel = null) {
         changed();
       },
     },
-  }, h("span", { text: isOpen ? closeLabel || S().cancel_edit : label }));
+  }, h("span", { text: shown }), name.extra);
 }
 
 function section(cls, title, ...children) {
@@ -330,13 +447,19 @@ export function agreements() {
             ? h("ul", { class: "act-people" }, pending.map((p) => h("li", { text: p.name })))
             : h("p", { class: "act-done", text: S().everyone_accepted }))));
   }
+  // This page opens only for someone who accepted the ground rules on joining: the phase records that
+  // acceptance by itself instead of asking a second time, and keeps the rules one tap away.
   const accepted = Boolean(personal?.agreements_accepted);
-  return section("act--agreements", S().agreements_title,
-    h("ul", { class: "rules" }, (view.agreements || []).map((rule) => h("li", { text: rule }))),
-    accepted
-      ? h("p", { class: "act-done", role: "status" }, icon("check"), h("span", { text: S().agreements_accepted }))
-      : h("div", { class: "act-form__actions" },
-          action(S().accept_agreements, { type: "accept_agreements" }, { key: "accept", cls: "btn--primary btn--big btn--block" })));
+  if (!accepted && personal && !busy.has("accept") && !ctx.readonly) {
+    queueMicrotask(() => {
+      if (!busy.has("accept")) run("accept", { type: "accept_agreements" });
+    });
+  }
+  return section("act--agreements", null,
+    h("p", { class: "act-done", role: "status" }, icon("check"), h("span", { text: S().agreements_accepted })),
+    h("details", { class: "act-rules" },
+      h("summary", { text: S().agreements_title }),
+      h("ul", { class: "rules" }, (view.agreements || []).map((rule) => h("li", { text: rule })))));
 }
 
 // --- story round ---------------------------------------------------------------------------------
@@ -492,7 +615,7 @@ function recallRound() {
   if (canRecall) {
     picker = h("select", {
       id: "f-recall-story", class: "act-input", "data-focus-key": pickKey,
-      on: { change: (event) => inputs.set(pickKey, event.target.value) },
+      on: { change: (event) => remember(pickKey, event.target.value) },
     },
     h("option", { value: "", text: S().recall_any }),
     others.map((s) => h("option", { value: s.id, text: fmt(S().story_option, { title: s.title, name: s.teller?.name || "" }) })));
@@ -602,7 +725,7 @@ function recordForm(pool) {
       const ids = value(`${key}:stories`, []).filter((id) => pool.some((s) => s.id === id)).slice(0, 2);
       const reason = String(value(`${key}:reason`)).trim();
       if (!ids.length) {
-        inputs.set(`${key}:error`, S().sel_pick_first);
+        remember(`${key}:error`, S().sel_pick_first);
         changed();
         document.getElementById("f-select-picks")?.focus();
         return null;
@@ -624,8 +747,8 @@ function recordForm(pool) {
             const now = new Set(value(`${key}:stories`, []));
             if (event.target.checked) now.add(s.id);
             else now.delete(s.id);
-            inputs.set(`${key}:stories`, [...now].slice(0, 2));
-            inputs.delete(`${key}:error`);
+            remember(`${key}:stories`, [...now].slice(0, 2));
+            forget(`${key}:error`);
             changed();
           },
         },
@@ -729,7 +852,7 @@ function storySelect(stories, chosen) {
     id: "f-reflect-story",
     class: "act-input",
     "data-focus-key": "reflect:story",
-    on: { change: (event) => { inputs.set("reflect:story", event.target.value); changed(); } },
+    on: { change: (event) => { remember("reflect:story", event.target.value); changed(); } },
   }, stories.map((s) => h("option", { value: s.id, text: fmt(S().story_option, { title: s.title, name: s.teller?.name || "" }) })));
   select.value = chosen;
   return select;
@@ -990,7 +1113,7 @@ export function points() {
   if (ctx.staff && !ctx.readonly) {
     by = h("select", {
       id: "f-point-by", class: "act-input", "data-focus-key": byKey,
-      on: { change: (event) => inputs.set(byKey, event.target.value) },
+      on: { change: (event) => remember(byKey, event.target.value) },
     }, h("option", { value: "", text: S().point_by_none }), roster.map((m) => h("option", { value: m.id, text: m.name })));
     by.value = String(value(byKey, ""));
   }
@@ -1088,8 +1211,8 @@ function draftSection(draft, sec, { final }) {
           on: {
             click: () => {
               const mine = String(value(k, ""));
-              inputs.set(k, sec.text && !mine.includes(sec.text) ? `${sec.text}\n\n${mine}` : mine);
-              inputs.set(citeKey, [...new Set([...sec.citations, ...value(citeKey, [])])]);
+              remember(k, sec.text && !mine.includes(sec.text) ? `${sec.text}\n\n${mine}` : mine);
+              remember(citeKey, [...new Set([...sec.citations, ...value(citeKey, [])])]);
               changed();
             },
           },
@@ -1108,11 +1231,11 @@ function draftSection(draft, sec, { final }) {
       text: String(value(k, sec.text)),
       citations: [...value(citeKey, sec.citations)].slice(0, limits.section_citations),
     }),
+    clear: [k, citeKey], // once saved, unless typed over meanwhile (settled())
     onDone: () => {
-      inputs.delete(k);
-      inputs.delete(citeKey);
       bases.delete(k);
       conflicts.delete(k);
+      storeDrafts();
     },
     after: (result) => {
       if (result && !result.ok && result.code === "stale_version") {
@@ -1144,7 +1267,7 @@ function draftSection(draft, sec, { final }) {
                 const now = new Set(value(citeKey, sec.citations));
                 if (event.target.checked) now.add(o.id);
                 else now.delete(o.id);
-                inputs.set(citeKey, [...now]);
+                remember(citeKey, [...now]);
               },
             },
           });
@@ -1256,7 +1379,7 @@ export function privateNotes() {
   const aboutKey = "note:about";
   const about = h("select", {
     id: "f-note-about", class: "act-input", "data-focus-key": aboutKey,
-    on: { change: (event) => inputs.set(aboutKey, event.target.value) },
+    on: { change: (event) => remember(aboutKey, event.target.value) },
   }, h("option", { value: "", text: S().note_about_none }), roster.map((m) => h("option", { value: m.id, text: m.name })));
   about.value = String(value(aboutKey, ""));
   const live = view.status === "live";

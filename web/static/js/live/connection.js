@@ -2,14 +2,20 @@
 //
 // It says hello with the last seq it holds (kept in memory, and in sessionStorage so a reload
 // resumes), reconnects by itself with jittered exponential backoff, pings to notice a dead
-// connection, resends unanswered commands with the same id (the server applies an id once), and
-// estimates the server's clock so countdowns are right even when the device's clock is not.
+// connection within a few seconds, resends unanswered commands with the same id (the server applies
+// an id once) and keeps them in sessionStorage until they are answered, so a reload resends them
+// too, and estimates the server's clock so countdowns are right even when the device's clock is not.
 
 const PROTOCOL = 1;
 const BACKOFF_BASE_MS = 500;
 const BACKOFF_CAP_MS = 15000;
-const PING_EVERY_MS = 15000;
-const PONG_WITHIN_MS = 10000;
+// Heartbeat: a ping after 2 s of silence; nothing heard for 4 s and the page says the link is down
+// (checked twice a second, so it shows within 5 s); nothing for 12 s and the socket is replaced.
+// A slow but working line (400 ms each way, lost packets resent) answers well within 4 s.
+const PING_AFTER_SILENCE_MS = 2000;
+const SILENT_IS_DOWN_MS = 4000;
+const SILENT_IS_DEAD_MS = 12000;
+const WATCH_EVERY_MS = 500;
 const OPEN_WITHIN_MS = 15000; // a handshake that hangs this long is given up and retried
 const COMMAND_MAX_AGE_MS = 120000; // a command still unsent after this is dropped, not sent late
 const DENIED_AFTER_FAILED_OPENS = 2; // then ask checkAccess() whether we're still let in
@@ -73,7 +79,7 @@ function parseServerTime(iso) {
  *   onError({code, message})           the server didn't understand a frame
  */
 export class LiveConnection {
-  constructor({ exchangeId, storageKey, url, checkAccess } = {}) {
+  constructor({ exchangeId, storageKey, outboxKey, url, checkAccess } = {}) {
     if (!exchangeId) throw new Error("LiveConnection needs an exchangeId");
     this.exchangeId = String(exchangeId);
     this.url = url || `${location.protocol === "https:" ? "wss:" : "ws:"}//${location.host}/e/${this.exchangeId}/ws`;
@@ -86,7 +92,9 @@ export class LiveConnection {
     this.status = null;
     this.offsetMs = 0; // server clock minus our clock
     this.bestRtt = Infinity;
-    this.pending = new Map(); // id -> {command, resolve, createdAt}
+    this.outboxKey = outboxKey || null; // sessionStorage: commands not yet answered, across reloads
+    this.pending = new Map(); // id -> {command, resolve, createdAt, meta}
+    this.restorePending();
     this.listeners = {};
     this.ws = null;
     this.attempt = 0;
@@ -96,12 +104,15 @@ export class LiveConnection {
     this.stopped = false;
     this.timers = {};
     this.helloSentAt = 0;
-    this.awaitingPong = false;
+    this.lastHeard = 0; // when the current socket last brought anything
+    this.pingSentAt = 0;
+    this.down = false; // silent too long: shown as reconnecting while we wait for a sign of life
     this.lastError = null; // the code of the last error frame on this socket
 
     this.handleOnline = () => this.wake();
     this.handleOffline = () => {
       this.setStatus("offline");
+      this.down = Boolean(this.synced); // any frame heard after this shows it connected again
       this.ping(); // a pong proves the socket still works after all
     };
     this.handleVisible = () => {
@@ -134,6 +145,8 @@ export class LiveConnection {
   onRejected(fn) { return this.on("rejected", fn); }
   onError(fn) { return this.on("error", fn); }
   onPersonal(fn) { return this.on("personal", fn); }
+  /** fn(result, meta) once a command is answered (acked or refused), also one sent before a reload. */
+  onSettled(fn) { return this.on("settled", fn); }
 
   // --- lifecycle -----------------------------------------------------------------------------
 
@@ -220,9 +233,8 @@ export class LiveConnection {
     const ws = this.ws;
     this.ws = null;
     this.synced = false;
-    this.awaitingPong = false;
-    clearTimeout(this.timers.ping);
-    clearTimeout(this.timers.pong);
+    this.down = false;
+    clearInterval(this.timers.watch);
     if (ws && ws.readyState <= WebSocket.OPEN) {
       try {
         ws.close(code || 1000);
@@ -233,11 +245,10 @@ export class LiveConnection {
   }
 
   closed(event, opened) {
-    clearTimeout(this.timers.ping);
-    clearTimeout(this.timers.pong);
+    clearInterval(this.timers.watch);
     clearTimeout(this.timers.open);
     this.synced = false;
-    this.awaitingPong = false;
+    this.down = false;
     if (this.stopped) return;
     if (event.code === CLOSE_POLICY && this.lastError !== "hello_expected") {
       // Not allowed (signed out, link revoked, ...): retrying won't help. (A hello that reached
@@ -315,7 +326,10 @@ export class LiveConnection {
   }
 
   clearTimers() {
-    for (const handle of Object.values(this.timers)) clearTimeout(handle);
+    for (const handle of Object.values(this.timers)) {
+      clearTimeout(handle);
+      clearInterval(handle);
+    }
     this.timers = {};
   }
 
@@ -329,6 +343,7 @@ export class LiveConnection {
       return;
     }
     if (!frame || typeof frame !== "object") return;
+    this.heard();
     switch (frame.type) {
       case "welcome":
         this.you = frame.you || null;
@@ -356,10 +371,8 @@ export class LiveConnection {
         this.emit("presence", Array.isArray(frame.online) ? frame.online : []);
         break;
       case "pong":
-        clearTimeout(this.timers.pong);
-        this.awaitingPong = false;
+        this.pingSentAt = 0;
         this.clockSample(frame.server_time, frame.t, Date.now());
-        if (this.synced) this.setStatus("connected");
         break;
       case "error":
         this.lastError = frame.code;
@@ -408,7 +421,7 @@ export class LiveConnection {
     this.failedOpens = 0;
     this.setStatus("connected");
     this.flush();
-    this.ping();
+    this.watch();
   }
 
   rejected(frame) {
@@ -422,6 +435,8 @@ export class LiveConnection {
     const entry = this.pending.get(id);
     if (!entry) return;
     this.pending.delete(id);
+    this.storePending();
+    this.emit("settled", { ...result, id }, entry.meta || {});
     entry.resolve(result);
   }
 
@@ -441,11 +456,17 @@ export class LiveConnection {
    * Send a command; resolves to {ok: true, seq} once it is durable, or {ok: false, code, message}.
    * While the connection is down it waits, and it is resent with the same id after reconnecting.
    */
-  send(command, id = newCommandId()) {
+  send(command, { id = newCommandId(), meta = null } = {}) {
     return new Promise((resolve) => {
-      this.pending.set(id, { command, resolve, createdAt: Date.now() });
+      this.pending.set(id, { command, resolve, createdAt: Date.now(), meta });
+      this.storePending();
       if (this.synced) this.sendFrame({ type: "command", id, command });
     });
+  }
+
+  /** The commands still waiting for an answer, oldest first: [{id, command, meta}]. */
+  waiting() {
+    return [...this.pending].map(([id, entry]) => ({ id, command: entry.command, meta: entry.meta || {} }));
   }
 
   /** (Re)send every command still waiting for its answer, oldest first, with its own id. */
@@ -454,8 +475,7 @@ export class LiveConnection {
     for (const [id, entry] of this.pending) {
       if (now - entry.createdAt > COMMAND_MAX_AGE_MS) {
         const result = { ok: false, id, code: "not_sent", message: "", command: entry.command };
-        this.pending.delete(id);
-        entry.resolve(result);
+        this.settle(id, result);
         this.emit("rejected", result);
         continue;
       }
@@ -468,17 +488,43 @@ export class LiveConnection {
     return this.pending.size > 0;
   }
 
-  ping() {
-    clearTimeout(this.timers.ping);
-    if (!this.synced) return;
-    if (!this.awaitingPong && this.sendFrame({ type: "ping", t: Date.now() })) {
-      this.awaitingPong = true;
-      this.timers.pong = setTimeout(() => this.dead(), PONG_WITHIN_MS);
+  /** Anything from the server proves the link works: a page shown as down is connected again. */
+  heard() {
+    this.lastHeard = Date.now();
+    if (this.down && this.synced) {
+      this.down = false;
+      this.setStatus("connected");
     }
-    this.timers.ping = setTimeout(() => this.ping(), PING_EVERY_MS);
   }
 
-  /** No pong in time: the connection is gone even if the socket hasn't noticed. */
+  ping() {
+    if (!this.synced) return;
+    if (this.sendFrame({ type: "ping", t: Date.now() })) this.pingSentAt = Date.now();
+  }
+
+  /** The heartbeat: ping after a short silence, show a silent link as down, replace a dead one. */
+  watch() {
+    clearInterval(this.timers.watch);
+    this.lastHeard = Date.now();
+    this.pingSentAt = 0;
+    this.down = false;
+    this.timers.watch = setInterval(() => {
+      if (!this.ws || !this.synced) return;
+      const now = Date.now();
+      const silent = now - this.lastHeard;
+      if (silent >= SILENT_IS_DEAD_MS) {
+        this.dead();
+        return;
+      }
+      if (silent >= SILENT_IS_DOWN_MS && !this.down) {
+        this.down = true;
+        this.setStatus(navigator.onLine === false ? "offline" : "reconnecting");
+      }
+      if (silent >= PING_AFTER_SILENCE_MS && now - this.pingSentAt >= PING_AFTER_SILENCE_MS) this.ping();
+    }, WATCH_EVERY_MS);
+  }
+
+  /** No sign of life for long: the connection is gone even if the socket hasn't noticed. */
   dead() {
     if (!this.ws) return;
     this.drop(4000);
@@ -500,6 +546,34 @@ export class LiveConnection {
   }
 
   // --- resume across reloads -----------------------------------------------------------------
+
+  /** Commands sent before a reload and never answered: resent (same id) once connected. */
+  restorePending() {
+    if (!this.outboxKey) return;
+    try {
+      const saved = JSON.parse(sessionStorage.getItem(this.outboxKey) || "[]");
+      for (const entry of Array.isArray(saved) ? saved : []) {
+        if (!entry || typeof entry.id !== "string" || !entry.command) continue;
+        this.pending.set(entry.id, { command: entry.command, resolve: () => {}, createdAt: Number(entry.createdAt) || Date.now(), meta: entry.meta || {} });
+      }
+    } catch {
+      // Nothing kept, or unreadable: nothing to resend.
+    }
+  }
+
+  storePending() {
+    if (!this.outboxKey) return;
+    try {
+      if (!this.pending.size) {
+        sessionStorage.removeItem(this.outboxKey);
+        return;
+      }
+      const list = [...this.pending].map(([id, e]) => ({ id, command: e.command, createdAt: e.createdAt, meta: e.meta || {} }));
+      sessionStorage.setItem(this.outboxKey, JSON.stringify(list));
+    } catch {
+      // Private mode or storage full: the page still resends while it stays open.
+    }
+  }
 
   readStoredSeq() {
     try {

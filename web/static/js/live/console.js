@@ -18,6 +18,8 @@ import {
   hoursMinutes,
   icon,
   localTime,
+  minuteWarning,
+  nameFor,
   parseTime,
   paused,
   planText,
@@ -49,9 +51,11 @@ let online = new Set();
 let readonly = false; // a programme lead follows along but can't steer
 const drawn = {}; // region -> the key of what it shows, so unchanged regions aren't rebuilt
 
+const me = root.dataset.me || "staff";
 const conn = new LiveConnection({
   exchangeId,
   storageKey: `story-exchange:console:${exchangeId}`,
+  outboxKey: `story-exchange:outbox:${me}:${exchangeId}`,
   checkAccess: async () => {
     const url = `/exchanges/${exchangeId}/console`;
     const response = await fetch(url, { redirect: "manual", credentials: "same-origin" });
@@ -62,13 +66,15 @@ const conn = new LiveConnection({
 
 // --- commands ---------------------------------------------------------------------------------
 
-async function act(command) {
+async function act(command, meta = null) {
   if (!conn.connected) {
     toast.show(S.not_connected);
     return null;
   }
-  return conn.send(command);
+  return conn.send(command, { meta });
 }
+activities.keepDrafts(`story-exchange:drafts:${me}:${exchangeId}`, conn.waiting());
+conn.onSettled((result, meta) => activities.settled(result, meta));
 
 conn.onRejected((result) => {
   // A stale draft edit is explained right at the section, next to both texts.
@@ -89,10 +95,11 @@ async function confirmThen(options, command) {
 function button(label, command, options = {}) {
   const { cls = "", aria = null, key = null, disabled = false, confirm = null, symbol = null, run = null } = options;
   const focusKey = key || `${command.type}:${command.participant_id || command.timer || ""}:${command.seconds || ""}`;
+  const name = nameFor(label, aria);
   return h("button", {
     type: "button",
     class: ["btn", cls],
-    "aria-label": aria,
+    "aria-label": name.aria,
     "data-focus-key": focusKey,
     "aria-disabled": disabled ? "true" : null,
     on: {
@@ -103,7 +110,7 @@ function button(label, command, options = {}) {
         else act(command);
       },
     },
-  }, symbol ? icon(symbol) : null, label ? h("span", { text: label }) : null);
+  }, symbol ? icon(symbol) : null, label ? h("span", { text: label }) : null, name.extra);
 }
 
 // --- helpers over the view -----------------------------------------------------------------------
@@ -517,7 +524,6 @@ function renderShow() {
           ? h("button", {
               type: "button",
               class: "console-show__row",
-              "aria-label": label,
               "data-focus-key": `goto:${phase.index}`,
               on: {
                 click: () =>
@@ -526,7 +532,7 @@ function renderShow() {
                     { type: "goto_phase", index: phase.index },
                   ),
               },
-            }, inner)
+            }, h("span", { class: "sr-only", text: `${label} · ` }), inner) // the visible words stay in its name
           : h("div", {
               class: "console-show__row",
               tabindex: isCurrent ? "-1" : null,
@@ -595,8 +601,13 @@ function tickAirtime() {
   }
 }
 
+const warnMinute = minuteWarning(announcer);
+
 function tick() {
   if (!view) return;
+  const nowMs = conn.now();
+  warnMinute("phase", view.status === "live" ? remaining(view.phase_timer, nowMs) : null, S.ann_minute_phase);
+  warnMinute("turn", view.turns?.speaker ? remaining(view.turns.timer, nowMs) : null, S.ann_minute_turn);
   for (const el of root.querySelectorAll("[data-timer]")) {
     const timer = el.dataset.timer === "phase" ? view.phase_timer : view.turns?.timer;
     el.textContent = timerText(timer);
@@ -666,7 +677,8 @@ function renderActivities() {
   activities.setContext({
     S, me: null, staff: true, readonly, view,
     personal: null,
-    send: (command) => act(command),
+    send: (command, meta) => act(command, meta),
+    announce: (message) => announcer.say(message),
     rerender: renderActivities,
     confirm: (options) => confirmDialog({ cancel: S.cancel, ...options }),
   });

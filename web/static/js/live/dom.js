@@ -330,3 +330,33 @@ export function icon(name, cls = "") {
   }
   return svg;
 }
+
+/**
+ * The one-minute warning: returns check(name, seconds, message), which says `message` once when the
+ * timer called `name` goes from more than a minute to a minute or less (not on a page opened later).
+ */
+export function minuteWarning(announcer) {
+  const last = new Map();
+  return (name, seconds, message) => {
+    const before = last.get(name);
+    last.set(name, seconds);
+    if (seconds === null || seconds === undefined || before === null || before === undefined) return;
+    if (before > 60 && seconds <= 60 && seconds > 0) announcer.say(message);
+  };
+}
+
+/**
+ * Label in name (WCAG 2.5.3): a control shows `label` and should be announced as `aria`. When `aria`
+ * holds the visible words it becomes the aria-label; otherwise the visible words stay the name and
+ * `aria` follows them as hidden text ("+1 min (Add one minute to the phase)"), so speech input that
+ * says what is on the screen still finds the control. Returns {aria, extra} for the builder.
+ */
+export function nameFor(label, aria) {
+  if (!aria) return { aria: null, extra: null };
+  const norm = (text) => String(text ?? "").replace(/\s+/g, " ").trim().toLowerCase();
+  // Whole words, as speech input and axe see them: "passes" does not hold "Pass".
+  const escaped = norm(label).replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  const whole = new RegExp(`(^|[^\\p{L}\\p{N}])${escaped}($|[^\\p{L}\\p{N}])`, "u");
+  if (!label || whole.test(norm(aria))) return { aria, extra: null };
+  return { aria: null, extra: h("span", { class: "sr-only", text: ` (${aria})` }) };
+}

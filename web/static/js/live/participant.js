@@ -15,6 +15,7 @@ import {
   fmt,
   h,
   icon,
+  minuteWarning,
   paused,
   planText,
   readJson,
@@ -27,6 +28,7 @@ const exchangeId = root.dataset.exchange;
 const me = root.dataset.me;
 const region = root.querySelector("[data-region='live']");
 const activityRegion = root.querySelector("[data-region='activity']");
+const floorRegion = root.querySelector("[data-region='floor']");
 const lobby = document.querySelector("[data-lobby]");
 const announcer = new Announcer(document.getElementById("live-announcer"));
 const toast = new Toast(document.getElementById("live-toast"));
@@ -48,8 +50,12 @@ async function checkAccess() {
 const conn = new LiveConnection({
   exchangeId,
   storageKey: `story-exchange:practitioner:${exchangeId}`,
+  outboxKey: `story-exchange:outbox:${me}:${exchangeId}`, // unanswered commands survive a reload
   checkAccess,
 });
+// What is typed here is kept until the server has it, across reloads too (activities.js).
+activities.keepDrafts(`story-exchange:drafts:${me}:${exchangeId}`, conn.waiting());
+conn.onSettled((result, meta) => activities.settled(result, meta));
 
 // --- commands ---------------------------------------------------------------------------------
 
@@ -204,9 +210,19 @@ function renderLive() {
         paused(timer) ? h("span", { class: "badge", text: S.paused }) : null)),
     h("h2", { class: "live-now__title", text: phase.title }),
     timer.time_up && !view.turns?.speaker ? timeUpNote(S.time_up_phase) : null,
+    // On a phone the task comes first: the prompt, then whose turn it is (the phase's activity follows
+    // in its own region, and the raised hands after it, only where the phase uses the floor).
+    renderPrompts(phase, view.turns),
     view.turns ? renderTurns(view.turns) : null,
-    view.floor ? renderFloor(view.floor) : null,
-    renderPrompts(phase, view.turns));
+    // In an open discussion the floor is the action: right under the prompt.
+    usesFloor() && phase.kind === "discussion" ? renderFloor(view.floor) : null);
+}
+
+/** The open floor is offered where the phase is an open discussion, or while the facilitator runs it. */
+function usesFloor() {
+  const floor = view?.floor;
+  if (!floor || view.status !== "live" || !view.phase || view.turns) return false;
+  return view.phase.kind === "discussion" || Boolean(floor.holder) || floor.hands.length > 0;
 }
 
 function renderActivity() {
@@ -218,7 +234,8 @@ function renderActivity() {
   }
   activities.setContext({
     S, me, staff: false, readonly: false, view, personal,
-    send: (command) => conn.send(command),
+    send: (command, meta) => conn.send(command, { meta }),
+    announce: (message) => announcer.say(message),
     rerender: renderActivity,
     confirm: (options) => confirmDialog({ cancel: S.cancel, ...options }),
   });
@@ -255,12 +272,21 @@ function render() {
   } else {
     fill(region, renderLive());
   }
+  // Elsewhere the floor, when the facilitator runs it, comes after the phase's own task.
+  const floorBelow = status === "live" && usesFloor() && view.phase?.kind !== "discussion";
+  if (floorRegion) fill(floorRegion, floorBelow ? h("section", { class: "panel live-floor-panel" }, renderFloor(view.floor)) : null);
   const myTurn = view.turns?.speaker?.id === me || view.floor?.holder?.id === me;
   document.title = myTurn ? `▶ ${S.title_your_turn} · ${pageTitle}` : pageTitle;
 }
 
+const warnMinute = minuteWarning(announcer);
+
 function tick() {
   if (!view) return;
+  const nowMs = conn.now();
+  const mine = view.turns?.speaker?.id === me;
+  warnMinute("phase", view.status === "live" ? remaining(view.phase_timer, nowMs) : null, S.ann_minute_phase);
+  warnMinute("turn", view.turns?.speaker ? remaining(view.turns.timer, nowMs) : null, mine ? S.ann_minute_yours : S.ann_minute_turn);
   for (const el of region.querySelectorAll("[data-timer]")) {
     const kind = el.dataset.timer;
     if (kind === "turn") el.textContent = timerText(view.turns?.timer);
@@ -389,6 +415,7 @@ function closePage() {
   view = null;
   personal = null;
   previous = null;
+  activities.forgetDrafts();
   activities.setContext(null);
   forgetStored();
   for (const dialog of document.querySelectorAll("dialog")) dialog.remove();
