@@ -26,6 +26,7 @@ from exchange.db import make_engine
 from exchange.runtime import tuned_runtime
 from exchange.deps import CsrfFailed, LoginRequired
 from exchange.i18n import _
+from exchange.programmes.co_facilitators import router as co_facilitators_router
 from exchange.programmes.links import router as links_router
 from exchange.programmes.lobby import router as lobby_router
 from exchange.programmes.retention_job import purge_periodically
@@ -119,6 +120,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(security_router)
     app.include_router(programmes_router)
     app.include_router(library_router)
+    app.include_router(co_facilitators_router)
     app.include_router(links_router)
     app.include_router(lobby_router)
     app.include_router(session_pages_router)

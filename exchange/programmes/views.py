@@ -18,7 +18,7 @@ from exchange.deps import (
     DbSession,
 )
 from exchange.i18n import _
-from exchange.programmes import ics, plan_editor, retention, service
+from exchange.programmes import co_facilitators, ics, plan_editor, retention, service
 from exchange.programmes.forms import (
     ExchangeForm,
     FormErrors,
@@ -324,6 +324,7 @@ def _exchange_page(request, db, exchange, settings, *, status_code=200, errors=N
         record=record_status(exchange),
         ran_on=service.ran_on(db, exchanges=[exchange]).get(exchange.id or 0),
         source=_plan_source(db, exchange),
+        facilitators=co_facilitators.panel(db, user=request.state.staff, exchange=exchange),
     )
 
 

@@ -24,6 +24,7 @@ from typing import Any
 from exchange.i18n import _
 from exchange.logs import current_exchange
 from exchange.sessions import protocol
+from exchange.sessions.activities import leading
 from exchange.sessions.commands import Actor, Command, Role, Tick
 from exchange.sessions.connection import Connection
 from exchange.sessions.events import EventEnvelope
@@ -119,6 +120,8 @@ class Hub:
         self._online: tuple[str, ...] = ()
         self._local_online: tuple[str, ...] = ()
         self._remote_online: dict[str, tuple[float, tuple[str, ...]]] = {}  # instance -> (expiry, ids)
+        self._seen_online: set[str] = set()  # everyone this hub has seen connected (the lead's drop is news only then)
+        self._lead_report: leading.LeadPresence | None = None  # being told to the core now
 
     # --- lifecycle ----------------------------------------------------------------------------
 
@@ -430,6 +433,7 @@ class Hub:
         frame = protocol.presence(online=list(online))
         for connection in tuple(self.connections):
             connection.offer(frame)
+        self._watch_lead()
 
     async def _publish_presence(self) -> None:
         if not self.broker.shared:
@@ -451,6 +455,7 @@ class Hub:
             del self._remote_online[instance]
         if expired:
             self._announce_presence(publish=False)
+        self._watch_lead()
 
     def kick_local(self, actor_id: str, code: int = 1008) -> None:
         """Close this instance's sockets of someone whose access was withdrawn."""
@@ -461,3 +466,29 @@ class Hub:
     @property
     def online(self) -> tuple[str, ...]:
         return self._online
+
+    # --- the console's lead (co-facilitators) ---------------------------------------------------
+
+    def _watch_lead(self) -> None:
+        """Tell the core when the leading facilitator's last socket goes anywhere, or one comes back.
+
+        The core keeps the deadline (leading_data.OFFER_AFTER_SECONDS) and offers the lead when it
+        passes; this only reports presence. A lead is reported gone only once this hub has seen them
+        connected (here or, through presence, on another instance): a hub just opened (a restart,
+        another instance's first socket) can't tell "gone" from "not back yet" or "not heard of yet".
+        """
+        self._seen_online.update(self._online)
+        if self._closed or self._lead_report is not None:
+            return
+        report = leading.presence_command(self.state, self._online)
+        if report is None or (not report.online and self.state.lead.lead_id not in self._seen_online):
+            return
+        self._lead_report = report
+        asyncio.get_running_loop().create_task(self._report_lead(report), context=self._context)
+
+    async def _report_lead(self, report: leading.LeadPresence) -> None:
+        try:
+            await self.submit(report, SYSTEM)
+        finally:
+            self._lead_report = None
+        self._watch_lead()  # it may have changed again meanwhile

@@ -79,6 +79,20 @@ def _claimed_spare(world: World) -> dict[str, object]:
     return {"pid": pid, "token": token}
 
 
+def _programme_facilitator(world: World, *, co: bool = False) -> int:
+    """A new facilitator of P (and, `co`, a co-facilitator of X): their user id."""
+    email = f"co-{uuid.uuid4().hex[:10]}@example.org"
+    user_id = seed_staff(world.server.database_url, email=email, name="Co Facilitator", role="facilitator")
+    now = utcnow().isoformat()
+    world.sql("INSERT INTO programme_member (programme_id, user_id, added_at) VALUES (:p, :u, :t)", p=world.programme, u=user_id, t=now)
+    if co:
+        world.sql(
+            "INSERT INTO exchange_facilitator (exchange_id, user_id, added_by, added_at) "
+            "SELECT id, :u, created_by, :t FROM exchange WHERE id = :x", u=user_id, t=now, x=world.exchange,
+        )
+    return user_id
+
+
 @dataclass(frozen=True)
 class Door:
     """One route: how to knock on it, and what each role gets."""
@@ -129,6 +143,11 @@ DOORS: list[Door] = [
     Door("POST", "/exchanges/{exchange_id}/participants/{participant_id}/reissue", f"{STAFF_ONLY} 303 404 404 303",
          url="/exchanges/{X}/participants/{pid}/reissue", form={"confirm": "yes"}, target=_claimed_spare),
     Door("GET", "/exchanges/{exchange_id}/exchange.ics", MEMBERS_PAGE, url="/exchanges/{X}/exchange.ics"),
+    # Co-facilitators: a lead of P or a facilitator of X adds one of P's facilitators, or takes one off.
+    Door("POST", "/exchanges/{exchange_id}/facilitators", f"{STAFF_ONLY} 303 404 404 303", url="/exchanges/{X}/facilitators",
+         form=lambda w: {"user_id": str(_programme_facilitator(w))}),
+    Door("POST", "/exchanges/{exchange_id}/facilitators/{user_id}/remove", f"{STAFF_ONLY} 303 404 404 303",
+         url="/exchanges/{X}/facilitators/{uid}/remove", target=lambda w: {"uid": _programme_facilitator(w, co=True)}),
     Door("GET", "/exchanges/{exchange_id}/console", MEMBERS_PAGE, url="/exchanges/{X}/console"),
     Door("GET", "/exchanges/{exchange_id}/transcript.{fmt}", "404 404 404 200 404 404 200", url="/exchanges/{X}/transcript.md"),
     Door("POST", "/exchanges/{exchange_id}/review-period", f"{STAFF_ONLY} 303 404 404 303",
@@ -285,6 +304,11 @@ COMMANDS: dict[str, Cmd] = {
     "redact_contribution": Cmd(LEAD, {"item_id": "story-1", "reason": "Names a village."}),
     "hide_item": Cmd(F, {"ref": "card-9", "reason": "Not kind."}),
     "unhide_item": Cmd(F, {"ref": "card-9"}),
+    "offer_lead": Cmd(F, {"to": "staff:999999"}),
+    "accept_lead": Cmd(F),
+    "lead_presence": Cmd(NOBODY, {"online": False}),
+    "prepare_story": Cmd(P, {"title": "The well", "text": "Women dug it.", "delivery": "private"}),
+    "share_prepared_story": Cmd(BOTH, {"participant_id": "p:999999"}),
     "end_exchange": Cmd(F),  # last: after it, every live command is refused as "ended"
 }
 
@@ -360,6 +384,7 @@ def snapshot(world: World) -> dict[str, list[tuple]]:
     tables = {
         "programme": "SELECT * FROM programme ORDER BY id",
         "programme_member": "SELECT * FROM programme_member ORDER BY programme_id, user_id",
+        "exchange_facilitator": "SELECT * FROM exchange_facilitator ORDER BY exchange_id, user_id",
         "exchange": "SELECT * FROM exchange ORDER BY id",
         "participant": "SELECT * FROM participant ORDER BY id",
         "session_event": "SELECT exchange_id, COUNT(*), MAX(seq) FROM session_event GROUP BY exchange_id ORDER BY exchange_id",
@@ -490,6 +515,40 @@ async def test_the_handshake_lets_in_only_this_exchange(world: World) -> None:
             if role_name == "lead":  # a staff name of 81-120 characters once broke the socket (500)
                 assert client.you["name"] == LONG_NAME
             await client.close()
+
+
+async def test_a_co_facilitator_facilitates_that_exchange_only(world: World) -> None:
+    """A facilitator of P who doesn't run X has no console there (socket closed 1008, page 404); once
+    added as X's co-facilitator, their socket is X's facilitator's, on X alone; taken off, it closes."""
+    email = f"co-{uuid.uuid4().hex[:10]}@example.org"
+    user_id = seed_staff(world.server.database_url, email=email, name="Kofi Co", role="facilitator")
+    lead = world.roles["lead"]
+    # A lead of P adds them to P (the only way into a programme), then to X.
+    assert _post(world, "lead", f"/programmes/{world.programme}/members", {"email": email}).status_code == 303
+    co = Role("co", world.fresh_staff_cookies(Role("co", dict(lead.cookies), email)), email)
+    console = Knock("GET", f"/exchanges/{world.exchange}/console", co.cookies, None)
+    assert console.send(world).status_code == 404
+    code, received = await shut_out(world, co, "next_phase", {})
+    assert code == 1008 and received == []
+    assert _post(world, "facilitator", f"/exchanges/{world.exchange}/facilitators", {"user_id": "999999"}).status_code == 400
+    assert _post(world, "facilitator", f"/exchanges/{world.exchange}/facilitators", {"user_id": str(user_id)}).status_code == 303
+    assert console.send(world).status_code == 200
+    client = await LiveClient(world.server.ws_url, world.exchange, co.header()).connect()
+    assert client.you["role"] == "facilitator" and client.you["id"] == f"staff:{user_id}"
+    # Another exchange of P, made by X's facilitator: not theirs.
+    other = _post(world, "facilitator", f"/programmes/{world.programme}/exchanges", _exchange_form(world))
+    other_id = int(other.headers["location"].rsplit("/", 1)[1])
+    assert Knock("GET", f"/exchanges/{other_id}/console", co.cookies, None).send(world).status_code == 404
+    world_y = type("W", (), {"server": world.server, "exchange": other_id})()
+    code, received = await shut_out(world_y, co, "next_phase", {})  # type: ignore[arg-type]
+    assert code == 1008 and received == []
+    # Taken off X: the open console closes at once, and the next one is refused.
+    assert _post(world, "lead", f"/exchanges/{world.exchange}/facilitators/{user_id}/remove", {}).status_code == 303
+    assert client._reader is not None
+    await asyncio.wait_for(client._reader, 10)
+    assert client.close_code == 1008
+    code, _received = await shut_out(world, co, "next_phase", {})
+    assert code == 1008
 
 
 async def test_every_role_sends_every_command(world: World) -> None:

@@ -158,6 +158,7 @@ def _cleans(kind: str, model: dict, path: str) -> bool:
         "open_selection_round": {"story_ids": ["story-1", "story-2"]},
         "submit_feedback": {"ratings": {}},
         "hide_item": {"ref": "card-1"},
+        "prepare_story": {"title": "t", "text": "t", "delivery": "private"},
     }
     data = {"type": kind, **samples.get(kind, {})}
     head = path.split(".")[0]

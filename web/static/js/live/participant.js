@@ -4,6 +4,7 @@
 
 import * as activities from "./activities.js";
 import { LiveConnection } from "./connection.js";
+import { PreparePanel } from "./prepare.js";
 import {
   confirmDialog,
   Announcer,
@@ -26,6 +27,7 @@ const exchangeId = root.dataset.exchange;
 const me = root.dataset.me;
 const region = root.querySelector("[data-region='live']");
 const activityRegion = root.querySelector("[data-region='activity']");
+const prepareRegion = root.querySelector("[data-region='prepare']");
 const lobby = document.querySelector("[data-lobby]");
 const announcer = new Announcer(document.getElementById("live-announcer"));
 const toast = new Toast(document.getElementById("live-toast"));
@@ -49,6 +51,8 @@ const conn = new LiveConnection({
   storageKey: `story-exchange:practitioner:${exchangeId}`,
   checkAccess,
 });
+// A story prepared before the call, from the lobby on (prepare.js).
+const prepare = prepareRegion ? new PreparePanel(prepareRegion, { S, send: (command) => conn.send(command), me }) : null;
 
 // --- commands ---------------------------------------------------------------------------------
 
@@ -232,6 +236,7 @@ function render() {
   if (closed) return;
   renderActivity();
   if (!view || conn.status === "denied") return;
+  prepare?.update({ view, personal });
   const status = view.status;
   lobby?.classList.toggle("lobby--live", status !== "waiting");
   for (const el of document.querySelectorAll("[data-lobby-only]")) el.hidden = status !== "waiting";
@@ -335,6 +340,7 @@ conn.onPersonal((data) => {
   announceHidden(personal?.hidden_items, data?.hidden_items);
   personal = data;
   renderActivity();
+  if (view && !closed) prepare?.update({ view, personal });
 });
 
 /** Tell the author when the facilitator hides one of their items, or shows it again. */
@@ -380,6 +386,7 @@ async function accessEnded() {
 function closePage() {
   if (closed) return;
   closed = true;
+  prepare?.forget();
   conn.stop();
   conn.view = null;
   conn.personal = null;
