@@ -23,6 +23,7 @@ from exchange.sessions.activities import redaction_data
 from exchange.sessions.activities import moderation_data
 from exchange.sessions.activities import leading_data
 from exchange.sessions.activities import prepared_data
+from exchange.sessions.activities import card_groups_data
 
 #: An id as the edge spells it: "staff:3", "p:17", "system".
 ActorId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
@@ -290,6 +291,9 @@ Command = Annotated[
         leading_data.LeadPresence,
         prepared_data.PrepareStory,
         prepared_data.SharePreparedStory,
+        card_groups_data.RenameCluster,
+        card_groups_data.MergeClusters,
+        card_groups_data.RemoveCluster,
     ],
     Field(discriminator="type"),
 ]

@@ -25,6 +25,7 @@ from exchange.sessions.activities import redaction_data
 from exchange.sessions.activities import moderation_data
 from exchange.sessions.activities import leading_data
 from exchange.sessions.activities import prepared_data
+from exchange.sessions.activities import card_groups_data
 from exchange.sessions.commands import (
     MAX_ORDER_LENGTH,
     Actor,
@@ -259,6 +260,9 @@ Event = Annotated[
         leading_data.LeadLeft,
         leading_data.LeadReturned,
         prepared_data.StoryPrepared,
+        card_groups_data.ClusterRenamed,
+        card_groups_data.ClustersMerged,
+        card_groups_data.ClusterRemoved,
     ],
     Field(discriminator="type"),
 ]

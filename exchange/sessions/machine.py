@@ -15,6 +15,7 @@ from typing import TypeVar
 from exchange.i18n import _
 from exchange.sessions.activities import (
     agreements,
+    card_groups,
     cards,
     discussion,
     draft,
@@ -55,7 +56,7 @@ __all__ = [
 _MODULES = (
     roster, phases, timers, turns, hands,
     agreements, stories, cards, discussion, draft, feedback, notes, record, redaction, selection, moderation,
-    leading, prepared,
+    leading, prepared, card_groups,
 )  # fmt: skip
 
 K = TypeVar("K")

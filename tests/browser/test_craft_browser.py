@@ -119,20 +119,20 @@ def test_stories_prepared_before_the_call(
 
     panel = amina.locator("article.prep")
     expect(panel).to_be_visible()
-    panel.get_by_label("Title").fill("The chief who changed his mind")
-    panel.get_by_label("Your story").press_sequentially("Our council came to back girls' schooling.", delay=5)
+    panel.get_by_label("Name your story").fill("The chief who changed his mind")
+    panel.get_by_label("Your story, in your words").press_sequentially("Our council came to back girls' schooling.", delay=5)
     panel.get_by_text("The facilitator reads it aloud").tap()
     expect(panel.locator(".prep-status")).to_contain_text("Saved at")
     amina.screenshot(path=artifacts / "craft-05-prepare-in-the-lobby.png", full_page=True)
     amina.reload()  # saved on the server, not in the page
     expect(amina.locator("[data-live-conn]")).to_have_text("Connected")
-    expect(panel.get_by_label("Your story")).to_have_value("Our council came to back girls' schooling.")
+    expect(panel.get_by_label("Your story, in your words")).to_have_value("Our council came to back girls' schooling.")
     expect(panel.get_by_label("The facilitator reads it aloud")).to_be_checked()
 
     secret = "Only mine: the night we nearly gave up"
     rosa_panel = rosa.locator("article.prep")
-    rosa_panel.get_by_label("Title").fill("Private")
-    rosa_panel.get_by_label("Your story").fill(secret)
+    rosa_panel.get_by_label("Name your story").fill("Private")
+    rosa_panel.get_by_label("Your story, in your words").fill(secret)
     rosa_panel.get_by_text("Keep it private").tap()
     expect(rosa_panel.locator(".prep-status")).to_contain_text("Saved at")
 
@@ -164,12 +164,109 @@ def test_stories_prepared_before_the_call(
 
     # Rosa's private story: her notes at her turn, no way into the record, nowhere else.
     expect(rosa.locator(".live-cue--turn")).to_contain_text("It's your turn")
-    expect(rosa_panel.get_by_label("Your story")).to_have_value(secret)
+    expect(rosa_panel.get_by_label("Your story, in your words")).to_have_value(secret)
     expect(rosa_panel.get_by_role("button", name="Put my prepared story in the record")).to_have_count(0)
     expect(console.locator(".console-reading")).to_have_count(0)
     rosa.screenshot(path=artifacts / "craft-07-private-at-turn.png", full_page=True)
     for page in (console, amina):
         assert secret not in page.content()
+
+    for context in (amina_context, rosa_context):
+        context.close()
+    console.context.close()
+    assert not errors, errors
+
+
+def test_steering_without_accidents(
+    server: ServerProcess, browser: Browser, facilitator: Facilitator, artifacts: Path  # noqa: F811
+) -> None:
+    """Card groups made by drag and by the card's list, renamed, merged and removed; two people edit the
+    same message from the same starting text and the merge keeps each change once; a final message
+    reopened says so on the phones."""
+    from tests.browser.test_activities_browser import next_phase
+
+    exchange = scheduled_exchange(server, facilitator, title="Steering")
+    errors: list[str] = []
+    console = open_console(browser, server, facilitator, exchange, errors)
+    amina_context, amina = open_phone(browser, exchange.links[0], errors, "amina")
+    rosa_context, rosa = open_phone(browser, exchange.links[1], errors, "rosa")
+    phones = (amina, rosa)
+    activity = console.locator("#activity-panel")
+    console.get_by_role("button", name="Start the exchange").click()
+    confirm(console, "Start the exchange")
+    next_phase(console, "Story sharing", phones)
+    next_phase(console, "Cultural levers", phones)
+
+    for page, who in ((amina, "The imam"), (amina, "The grandmother"), (rosa, "The pastor")):
+        page.get_by_label("Who they are").fill(who)
+        page.get_by_label("The influence they have").fill("Trusted")
+        page.get_by_label("How they were engaged").fill("Tea")
+        page.get_by_role("button", name="Add card").tap()
+        expect(activity.locator(".act-card").filter(has_text=who)).to_have_count(1)
+    for name in ("Faith", "Family"):
+        activity.get_by_label("Name of a new group").fill(name)
+        activity.get_by_role("button", name="Create group").click()
+        expect(activity.locator(".act-cluster__name").filter(has_text=name)).to_have_count(1)
+
+    # By drag: the imam onto Faith. By the card's list: the grandmother into Family.
+    faith = activity.locator(".act-cluster").filter(has=console.locator(".act-cluster__name", has_text="Faith"))
+    activity.locator(".act-card").filter(has_text="The imam").drag_to(faith)
+    expect(faith.locator(".act-card")).to_contain_text("The imam")
+    activity.get_by_label("Group for “The grandmother”").select_option(label="Family")
+    # By keyboard: the pastor's list, focused, one step down (Faith).
+    pastor = activity.get_by_label("Group for “The pastor”")
+    pastor.focus()
+    console.keyboard.press("ArrowDown")
+    expect(faith.locator(".act-card")).to_have_count(2)
+    family = rosa.locator(".act-cluster").filter(has_text="Family")
+    expect(family.locator(".act-card")).to_contain_text("The grandmother")
+    console.screenshot(path=artifacts / "craft-08-card-groups.png", full_page=True)
+
+    # Rename, merge, remove: every page follows, and no card is lost.
+    activity.get_by_role("button", name="Rename the group Faith").click()
+    activity.get_by_label("New name for Faith").fill("Faith leaders")
+    activity.get_by_role("button", name="Save").click()
+    expect(rosa.locator(".act-cluster__name").filter(has_text="Faith leaders")).to_have_count(1)
+    activity.get_by_label("Merge Family into", exact=True).select_option(label="Faith leaders")
+    activity.get_by_role("button", name="Merge Family into the group chosen").click()
+    confirm(console, "Merge")
+    expect(amina.locator(".act-cluster__name")).to_have_text(["Faith leaders (3)"])
+    activity.get_by_role("button", name="Remove the group Faith leaders").click()
+    confirm(console, "Remove group")
+    expect(amina.locator(".act-cluster__name")).to_have_count(0)
+    expect(amina.locator(".act-card")).to_have_count(3)
+
+    # The message: a shared starting text, then two edits of it at once.
+    for title in ("Commonalities across contexts", "Engaging men as allies", "Collective problem solving",
+                  "Crafting messages for funding partners"):
+        next_phase(console, title, phones)
+    amina_need = amina.get_by_label("Text of “The need”")
+    amina_need.fill("Communities lead change.")
+    amina.locator(".act-draft").first.get_by_role("button", name="Save section").tap()
+    expect(rosa.get_by_label("Text of “The need”")).to_have_value("Communities lead change.")
+    amina_need.fill("Local communities lead change.")
+    rosa.get_by_label("Text of “The need”").fill("Communities lead change, with funders.")
+    amina.locator(".act-draft").first.get_by_role("button", name="Save section").tap()
+    expect(console.locator(".act-draft").first).to_contain_text("version 2")
+    rosa.locator(".act-draft").first.get_by_role("button", name="Save section").tap()
+    expect(rosa.locator(".act-conflict")).to_be_visible()
+    rosa.get_by_role("button", name="Add their changes to my text").tap()
+    merged = "Local communities lead change, with funders."
+    expect(rosa.get_by_label("Your unsaved text: merge here")).to_have_value(merged)
+    expect(rosa.locator(".act-merged")).to_contain_text("Their changes are in your text now, each once.")
+    rosa.screenshot(path=artifacts / "craft-09-merged-draft.png", full_page=True)
+    rosa.get_by_role("button", name="Save the merged text").tap()
+    expect(amina.locator(".act-draft").first.locator("textarea")).to_have_value(merged)
+
+    # Final, then reopened: the phones say each.
+    activity.get_by_role("button", name="Mark as final").click()
+    for page in phones:
+        expect(page.locator(".act-final")).to_contain_text("Marked final by the facilitator. No more edits, unless")
+    activity.get_by_role("button", name="Reopen for editing").click()
+    for page in phones:
+        expect(page.locator(".act-reopened")).to_contain_text("The facilitator opened the final version again for editing.")
+        expect(page.locator(".act-draft textarea").first).to_be_visible()
+    amina.screenshot(path=artifacts / "craft-10-reopened.png", full_page=True)
 
     for context in (amina_context, rosa_context):
         context.close()

@@ -309,6 +309,9 @@ COMMANDS: dict[str, Cmd] = {
     "lead_presence": Cmd(NOBODY, {"online": False}),
     "prepare_story": Cmd(P, {"title": "The well", "text": "Women dug it.", "delivery": "private"}),
     "share_prepared_story": Cmd(BOTH, {"participant_id": "p:999999"}),
+    "rename_cluster": Cmd(F, {"cluster_id": "cluster-9", "name": "Faith and family"}),
+    "merge_clusters": Cmd(F, {"cluster_id": "cluster-9", "into_id": "cluster-8"}),
+    "remove_cluster": Cmd(F, {"cluster_id": "cluster-9"}),
     "end_exchange": Cmd(F),  # last: after it, every live command is refused as "ended"
 }
 
@@ -372,11 +375,23 @@ async def world(server: ServerProcess) -> AsyncIterator[World]:
     try:
         for client in await go_live(made):  # the sync HTTP cells would starve their keepalive: reopen later
             await client.close()
+        # The facilitator, who leads the console, just closed their last socket: the lead is offered to
+        # co-facilitators a few seconds later (an event). Let that land before any cell snapshots the log.
+        await _lead_offered(made)
         yield made
     finally:
         if (client := _CLIENTS.pop(server.url, None)) is not None:
             client.close()
         made.close()
+
+
+async def _lead_offered(world: World) -> None:
+    query = "SELECT COUNT(*) FROM session_event WHERE exchange_id = :e AND type = 'lead_offered'"
+    for _attempt in range(300):
+        if world.sql(query, e=world.exchange)[0][0]:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("the lead of a console whose sockets all closed was never offered")
 
 
 def snapshot(world: World) -> dict[str, list[tuple]]:
@@ -571,6 +586,8 @@ async def test_every_role_sends_every_command(world: World) -> None:
     sockets = {
         name: await LiveClient(world.server.ws_url, world.exchange, world.roles[name].header()).connect() for name in insiders
     }
+    # The facilitator is back: the lead's return is logged once they are seen, before the cells look at the log.
+    await sockets["facilitator"].wait_view(lambda v: v["lead"]["id"] is not None and not v["lead"]["away"], timeout=10)
     for kind, row in COMMANDS.items():
         for name, session_role in insiders.items():
             client = sockets[name]

@@ -159,6 +159,7 @@ def _cleans(kind: str, model: dict, path: str) -> bool:
         "submit_feedback": {"ratings": {}},
         "hide_item": {"ref": "card-1"},
         "prepare_story": {"title": "t", "text": "t", "delivery": "private"},
+        "rename_cluster": {"cluster_id": "cluster-1"},
     }
     data = {"type": kind, **samples.get(kind, {})}
     head = path.split(".")[0]

@@ -293,6 +293,9 @@ function announce(envelopes, before) {
           announcer.say(fmt(S.ann_speaking, { name: nameOf(event.participant_id) }));
         }
         break;
+      case "draft_final_set":
+        announcer.say(event.final ? S.ann_draft_final : S.ann_draft_reopened);
+        break;
       case "time_up":
         announcer.say(S.ann_time_up);
         break;

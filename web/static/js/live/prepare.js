@@ -104,8 +104,9 @@ export class PreparePanel {
   update({ view, personal }) {
     const status = view?.status;
     const round = status === "live" && view.phase?.kind === "story_round";
-    this.region.hidden = !(status === "waiting" || round);
     const saved = personal?.prepared;
+    // In the lobby, always; in a story round, only for someone who prepared a story (their notes).
+    this.region.hidden = !(status === "waiting" || (round && (this.dirty || Boolean(saved && (saved.title || saved.text)))));
     if (saved && !this.loaded && !this.dirty) {
       this.loaded = true;
       this.title.value = saved.title;
