@@ -61,6 +61,9 @@ async def test_hand_over_and_a_lead_that_drops(server: ServerProcess) -> None:
     listed = [e["event"]["type"] for e in transcript.json()["events"]]
     assert [k for k in listed if k.startswith("lead_")] == changes
     assert "Kofi Co" not in transcript.text and f"staff:{co_id}" not in transcript.text
+    for fmt in ("md", "html"):
+        told = setup.facilitator.get(f"/exchanges/{setup.exchange_id}/transcript.{fmt}").text
+        assert "Who led the console" in told and "Kofi Co" not in told, fmt
     co_web.close()
     setup.close()
 

@@ -152,3 +152,20 @@ def test_every_change_of_lead_is_in_the_record_without_staff_names() -> None:
     text = str(kept)
     for who in (FACILITATOR, CO):
         assert who.id not in text and who.name not in text
+
+
+def test_the_transcript_tells_each_change_of_lead_without_names() -> None:
+    from exchange.transcripts import build, html, markdown
+    from exchange.transcripts.model import ExchangeMeta, RosterEntry
+    from tests.unit.test_session_support import T0
+
+    session = offered()
+    session.do(CO, AcceptLead())
+    session.do(SYSTEM, LeadPresence(online=False))
+    meta = ExchangeMeta(id=1, title="x", timezone="UTC", starts_at=T0, draft=True)
+    transcript = build.build(session.log, exchange=meta, roster={AMA.id: RosterEntry(name=AMA.name, consent="name")})
+    assert [c.kind for c in transcript.lead_changes] == ["offered", "accepted", "left"]
+    for text in (markdown.render(transcript), html.render(transcript)):
+        assert "Who led the console" in text and "Another facilitator took the lead of the console" in text
+        assert FACILITATOR.name not in text and CO.name not in text
+    assert "lead_changes" not in transcript.model_dump()  # the JSON document lists the events instead

@@ -13,6 +13,7 @@ from exchange.sessions.activities.leading_data import (
     OFFER_AFTER_SECONDS,
     AcceptLead,
     LeadAccepted,
+    LeadChange,
     LeadLeft,
     LeadOffered,
     LeadPresence,
@@ -129,27 +130,36 @@ def lead_presence(state: SessionState, command: LeadPresence, actor: Actor, now:
 # -- apply -------------------------------------------------------------------------------------
 
 
+def _noted(state: SessionState, at: datetime, kind: str, reason: str | None = None) -> tuple[LeadChange, ...]:
+    return (*state.lead.changes, LeadChange(at=at, kind=kind, reason=reason))
+
+
 def _taken(state: SessionState, event: LeadTaken) -> SessionState:
-    return evolve(state, lead=LeadState(lead_id=event.facilitator_id, lead_name=event.name, since=event.at))
+    lead = LeadState(lead_id=event.facilitator_id, lead_name=event.name, since=event.at, changes=state.lead.changes)
+    return evolve(state, lead=lead)
 
 
 def _offered(state: SessionState, event: LeadOffered) -> SessionState:
     offer = Offer(by_id=event.by_id, to_id=event.to_id, reason=event.reason, at=event.at)
-    return evolve(state, lead=evolve(state.lead, offer=offer, offer_due=None))
+    changes = _noted(state, event.at, "offered", event.reason.value)
+    return evolve(state, lead=evolve(state.lead, offer=offer, offer_due=None, changes=changes))
 
 
 def _accepted(state: SessionState, event: LeadAccepted) -> SessionState:
-    return evolve(state, lead=LeadState(lead_id=event.facilitator_id, lead_name=event.name, since=event.at))
+    changes = _noted(state, event.at, "accepted")
+    return evolve(state, lead=LeadState(lead_id=event.facilitator_id, lead_name=event.name, since=event.at, changes=changes))
 
 
 def _left(state: SessionState, event: LeadLeft) -> SessionState:
-    return evolve(state, lead=evolve(state.lead, away_since=event.at, offer_due=event.offer_at))
+    changes = _noted(state, event.at, "left")
+    return evolve(state, lead=evolve(state.lead, away_since=event.at, offer_due=event.offer_at, changes=changes))
 
 
 def _returned(state: SessionState, event: LeadReturned) -> SessionState:
     lead = state.lead
     offer = None if lead.offer is not None and lead.offer.reason is OfferReason.LEAD_LEFT else lead.offer
-    return evolve(state, lead=evolve(lead, away_since=None, offer_due=None, offer=offer))
+    changes = _noted(state, event.at, "returned")
+    return evolve(state, lead=evolve(lead, away_since=None, offer_due=None, offer=offer, changes=changes))
 
 
 RULES: dict[str, Rule] = {

@@ -122,6 +122,15 @@ class Offer:
 
 
 @dataclass(frozen=True, slots=True)
+class LeadChange:
+    """One change of the console's lead, as the record tells it (no staff member named)."""
+
+    at: datetime
+    kind: str  # offered, accepted, left, returned
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class LeadState:
     lead_id: str | None = None
     lead_name: str | None = None
@@ -129,3 +138,4 @@ class LeadState:
     away_since: datetime | None = None  # the lead has no socket open since then
     offer_due: datetime | None = None  # when to offer the lead to the others, if they stay away
     offer: Offer | None = None
+    changes: tuple[LeadChange, ...] = ()  # every change after the first lead, in order
