@@ -120,7 +120,7 @@ class Hub:
         self._online: tuple[str, ...] = ()
         self._local_online: tuple[str, ...] = ()
         self._remote_online: dict[str, tuple[float, tuple[str, ...]]] = {}  # instance -> (expiry, ids)
-        self._seen_online: set[str] = set()  # everyone this hub has seen connected (the lead's drop is news only then)
+        self._seen_here: set[str] = set()  # everyone who had a socket on this hub (the lead's drop is its news only then)
         self._lead_report: leading.LeadPresence | None = None  # being told to the core now
 
     # --- lifecycle ----------------------------------------------------------------------------
@@ -422,6 +422,7 @@ class Hub:
     def _announce_presence(self, *, publish: bool = True) -> None:
         """Tell local sockets who is online across all instances; tell other instances about ours."""
         local = tuple(sorted({c.actor.id for c in self.connections}))
+        self._seen_here.update(local)  # the console's lead: see _watch_lead
         if publish and local != self._local_online:
             self._local_online = local
             asyncio.get_running_loop().create_task(self._publish_presence())
@@ -455,7 +456,6 @@ class Hub:
             del self._remote_online[instance]
         if expired:
             self._announce_presence(publish=False)
-        self._watch_lead()
 
     def kick_local(self, actor_id: str, code: int = 1008) -> None:
         """Close this instance's sockets of someone whose access was withdrawn."""
@@ -473,15 +473,20 @@ class Hub:
         """Tell the core when the leading facilitator's last socket goes anywhere, or one comes back.
 
         The core keeps the deadline (leading_data.OFFER_AFTER_SECONDS) and offers the lead when it
-        passes; this only reports presence. A lead is reported gone only once this hub has seen them
-        connected (here or, through presence, on another instance): a hub just opened (a restart,
-        another instance's first socket) can't tell "gone" from "not back yet" or "not heard of yet".
+        passes; this only reports presence. A lead is reported gone (from every instance's presence)
+        only by a hub where they had a socket: a hub just opened (a restart, another instance's first
+        socket) can't tell "gone" from "not back yet", and another instance's presence expiring
+        under load must not make the lead change hands.
         """
-        self._seen_online.update(self._online)
         if self._closed or self._lead_report is not None:
             return
         report = leading.presence_command(self.state, self._online)
-        if report is None or (not report.online and self.state.lead.lead_id not in self._seen_online):
+        if report is None or (not report.online and self.state.lead.lead_id not in self._seen_here):
+            return
+        if self.broker.shared and not report.online:
+            # Several instances: presence crosses them late and, under load, a socket cut for reading
+            # too slowly looks like a drop; until that is told apart, a drop there is not reported
+            # and the lead changes hands only by hand-over (see the report of branch `craft`).
             return
         self._lead_report = report
         asyncio.get_running_loop().create_task(self._report_lead(report), context=self._context)

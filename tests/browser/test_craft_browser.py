@@ -17,6 +17,7 @@ from tests.browser.test_live_browser import (
     Facilitator,
     confirm,
     facilitator,  # noqa: F401  (a fixture)
+    no_sideways_scroll,
     open_console,
     open_phone,
     scheduled_exchange,
@@ -123,6 +124,7 @@ def test_stories_prepared_before_the_call(
     panel.get_by_label("Your story, in your words").press_sequentially("Our council came to back girls' schooling.", delay=5)
     panel.get_by_text("The facilitator reads it aloud").tap()
     expect(panel.locator(".prep-status")).to_contain_text("Saved at")
+    no_sideways_scroll(amina)
     amina.screenshot(path=artifacts / "craft-05-prepare-in-the-lobby.png", full_page=True)
     amina.reload()  # saved on the server, not in the page
     expect(amina.locator("[data-live-conn]")).to_have_text("Connected")
@@ -254,6 +256,7 @@ def test_steering_without_accidents(
     merged = "Local communities lead change, with funders."
     expect(rosa.get_by_label("Your unsaved text: merge here")).to_have_value(merged)
     expect(rosa.locator(".act-merged")).to_contain_text("Their changes are in your text now, each once.")
+    no_sideways_scroll(rosa)
     rosa.screenshot(path=artifacts / "craft-09-merged-draft.png", full_page=True)
     rosa.get_by_role("button", name="Save the merged text").tap()
     expect(amina.locator(".act-draft").first.locator("textarea")).to_have_value(merged)
