@@ -27,6 +27,7 @@ from exchange.runtime import tuned_runtime
 from exchange.deps import CsrfFailed, LoginRequired
 from exchange.i18n import _, gettext_noop as N_
 from exchange.languages import LanguageMiddleware, router as languages_router
+from exchange.programmes.co_facilitators import router as co_facilitators_router
 from exchange.programmes.links import router as links_router
 from exchange.programmes.lobby import router as lobby_router
 from exchange.programmes.mail_jobs import remind_periodically
@@ -141,6 +142,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(invite_mail_router)
     app.include_router(staff_invite_router)
     app.include_router(library_router)
+    app.include_router(co_facilitators_router)
     app.include_router(links_router)
     app.include_router(lobby_router)
     app.include_router(session_pages_router)

@@ -149,3 +149,15 @@ class PlanTemplateVersion(SQLModel, table=True):
     note: str = Field(default="", max_length=500)
     created_by: int = Field(foreign_key="staff_user.id")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+
+
+class ExchangeFacilitator(SQLModel, table=True):
+    """A co-facilitator: a facilitator of the programme who runs this exchange beside the one who
+    made it, with a facilitator's rights in this exchange only."""
+
+    __tablename__ = "exchange_facilitator"
+
+    exchange_id: int = Field(foreign_key="exchange.id", primary_key=True, ondelete="CASCADE")
+    user_id: int = Field(foreign_key="staff_user.id", primary_key=True, ondelete="CASCADE")
+    added_by: int = Field(foreign_key="staff_user.id")
+    added_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)

@@ -18,7 +18,7 @@ from exchange.deps import (
     DbSession,
 )
 from exchange.i18n import _
-from exchange.programmes import ics, invite_views, plan_editor, retention, service
+from exchange.programmes import co_facilitators, ics, invite_views, plan_editor, retention, service
 from exchange.programmes.forms import (
     ExchangeForm,
     FormErrors,
@@ -333,6 +333,7 @@ def _exchange_page(request, db, exchange, settings, *, status_code=200, errors=N
         ran_on=service.ran_on(db, exchanges=[exchange]).get(exchange.id or 0),
         source=_plan_source(db, exchange),
         **invite_views.page_context(db, settings, exchange, participants, links),
+        facilitators=co_facilitators.panel(db, user=request.state.staff, exchange=exchange),
     )
 
 

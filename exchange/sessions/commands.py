@@ -21,6 +21,9 @@ from exchange.sessions.activities import selection_data
 from exchange.sessions.activities import record_data
 from exchange.sessions.activities import redaction_data
 from exchange.sessions.activities import moderation_data
+from exchange.sessions.activities import leading_data
+from exchange.sessions.activities import prepared_data
+from exchange.sessions.activities import card_groups_data
 
 #: An id as the edge spells it: "staff:3", "p:17", "system".
 ActorId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
@@ -283,6 +286,14 @@ Command = Annotated[
         redaction_data.RedactContribution,
         moderation_data.HideItem,
         moderation_data.UnhideItem,
+        leading_data.OfferLead,
+        leading_data.AcceptLead,
+        leading_data.LeadPresence,
+        prepared_data.PrepareStory,
+        prepared_data.SharePreparedStory,
+        card_groups_data.RenameCluster,
+        card_groups_data.MergeClusters,
+        card_groups_data.RemoveCluster,
     ],
     Field(discriminator="type"),
 ]

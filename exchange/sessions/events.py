@@ -23,6 +23,9 @@ from exchange.sessions.activities import selection_data
 from exchange.sessions.activities import record_data
 from exchange.sessions.activities import redaction_data
 from exchange.sessions.activities import moderation_data
+from exchange.sessions.activities import leading_data
+from exchange.sessions.activities import prepared_data
+from exchange.sessions.activities import card_groups_data
 from exchange.sessions.commands import (
     MAX_ORDER_LENGTH,
     Actor,
@@ -251,6 +254,15 @@ Event = Annotated[
         redaction_data.ContributionRedacted,
         moderation_data.ItemHidden,
         moderation_data.ItemUnhidden,
+        leading_data.LeadTaken,
+        leading_data.LeadOffered,
+        leading_data.LeadAccepted,
+        leading_data.LeadLeft,
+        leading_data.LeadReturned,
+        prepared_data.StoryPrepared,
+        card_groups_data.ClusterRenamed,
+        card_groups_data.ClustersMerged,
+        card_groups_data.ClusterRemoved,
     ],
     Field(discriminator="type"),
 ]

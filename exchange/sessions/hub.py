@@ -25,6 +25,7 @@ from exchange import i18n
 from exchange.i18n import _
 from exchange.logs import current_exchange
 from exchange.sessions import protocol
+from exchange.sessions.activities import leading
 from exchange.sessions.commands import Actor, Command, Role, Tick
 from exchange.sessions.connection import Connection
 from exchange.sessions.events import EventEnvelope
@@ -125,6 +126,8 @@ class Hub:
         self._online: tuple[str, ...] = ()
         self._local_online: tuple[str, ...] = ()
         self._remote_online: dict[str, tuple[float, tuple[str, ...]]] = {}  # instance -> (expiry, ids)
+        self._seen_here: set[str] = set()  # everyone who had a socket on this hub (the lead's drop is its news only then)
+        self._lead_report: leading.LeadPresence | None = None  # being told to the core now
 
     # --- lifecycle ----------------------------------------------------------------------------
 
@@ -427,6 +430,7 @@ class Hub:
     def _announce_presence(self, *, publish: bool = True) -> None:
         """Tell local sockets who is online across all instances; tell other instances about ours."""
         local = tuple(sorted({c.actor.id for c in self.connections}))
+        self._seen_here.update(local)  # the console's lead: see _watch_lead
         if publish and local != self._local_online:
             self._local_online = local
             asyncio.get_running_loop().create_task(self._publish_presence())
@@ -438,6 +442,7 @@ class Hub:
         frame = protocol.presence(online=list(online))
         for connection in tuple(self.connections):
             connection.offer(frame)
+        self._watch_lead()
 
     async def _publish_presence(self) -> None:
         if not self.broker.shared:
@@ -469,3 +474,34 @@ class Hub:
     @property
     def online(self) -> tuple[str, ...]:
         return self._online
+
+    # --- the console's lead (co-facilitators) ---------------------------------------------------
+
+    def _watch_lead(self) -> None:
+        """Tell the core when the leading facilitator's last socket goes anywhere, or one comes back.
+
+        The core keeps the deadline (leading_data.OFFER_AFTER_SECONDS) and offers the lead when it
+        passes; this only reports presence. A lead is reported gone (from every instance's presence)
+        only by a hub where they had a socket: a hub just opened (a restart, another instance's first
+        socket) can't tell "gone" from "not back yet", and another instance's presence expiring
+        under load must not make the lead change hands.
+        """
+        if self._closed or self._lead_report is not None:
+            return
+        report = leading.presence_command(self.state, self._online)
+        if report is None or (not report.online and self.state.lead.lead_id not in self._seen_here):
+            return
+        if self.broker.shared and not report.online:
+            # Several instances: presence crosses them late and, under load, a socket cut for reading
+            # too slowly looks like a drop; until that is told apart, a drop there is not reported
+            # and the lead changes hands only by hand-over (see the report of branch `craft`).
+            return
+        self._lead_report = report
+        asyncio.get_running_loop().create_task(self._report_lead(report), context=self._context)
+
+    async def _report_lead(self, report: leading.LeadPresence) -> None:
+        try:
+            await self.submit(report, SYSTEM)
+        finally:
+            self._lead_report = None
+        self._watch_lead()  # it may have changed again meanwhile

@@ -15,14 +15,17 @@ from typing import TypeVar
 from exchange.i18n import _
 from exchange.sessions.activities import (
     agreements,
+    card_groups,
     cards,
     discussion,
     draft,
     feedback,
     hands,
+    leading,
     moderation,
     notes,
     phases,
+    prepared,
     record,
     redaction,
     roster,
@@ -53,6 +56,7 @@ __all__ = [
 _MODULES = (
     roster, phases, timers, turns, hands,
     agreements, stories, cards, discussion, draft, feedback, notes, record, redaction, selection, moderation,
+    leading, prepared, card_groups,
 )  # fmt: skip
 
 K = TypeVar("K")
@@ -92,6 +96,12 @@ def decide(state: SessionState, command: Command, actor: Actor, now: datetime) -
         if state.status is Status.ENDED:
             return Rejected("ended", _("This exchange has ended."))
         return Rejected("not_live", _("The exchange hasn't started yet."))
+    if actor.role is Role.FACILITATOR and command.type in leading.STEERING:
+        # Several facilitators may run an exchange; only the one leading the console steers it.
+        if (refusal := leading.check_steering(state, actor)) is not None:
+            return refusal
+        decision = rule.decide(state, command, actor, now)
+        return decision if isinstance(decision, Rejected) else leading.taken(state, actor, now, decision)
     return rule.decide(state, command, actor, now)
 
 
@@ -159,4 +169,6 @@ def next_deadline(state: SessionState) -> datetime | None:
         for timer in (state.phase_timer, state.turns.timer)
         if timer.deadline is not None and not timer.time_up
     ]
+    if (lead_due := leading.deadline(state)) is not None:
+        pending.append(lead_due)
     return min(pending, default=None)

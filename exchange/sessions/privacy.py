@@ -199,6 +199,11 @@ def moderated(authors: str, *notes: str) -> Entry:
     return Entry(SHOWN, HIDDEN, staff, staff, Applied(withheld=(authors, *notes)), author_field=authors)
 
 
+def _lead_change(*fields: str) -> Entry:
+    """A change of lead as the record keeps it: when and why, without the staff members' ids or names."""
+    return staff_only(export=Shown(withheld=fields))
+
+
 POLICY: Mapping[str, Entry] = MappingProxyType(
     {
         # Who is there, the plan, phases, timers, turns and the floor: the shape of the exchange.
@@ -226,6 +231,9 @@ POLICY: Mapping[str, Entry] = MappingProxyType(
         "story_edited": public("teller_id", author="teller_id"),
         "story_withdrawn": public("teller_id", author="teller_id"),
         "listening_note_written": private_to_author("author_id", "teller_id"),
+        # A story prepared before the call is its author's alone; what leaves them is the round's
+        # story (story_shared) when they, or the facilitator reading it, share it (prepared.py).
+        "story_prepared": private_to_author("teller_id"),
         "reflection_added": public("author_id", author="author_id"),
         "recall_added": public("author_id", author="author_id"),
         # Off the record: everyone sees the mark live (a badge); an anonymous item's mark names nobody.
@@ -237,6 +245,9 @@ POLICY: Mapping[str, Entry] = MappingProxyType(
         "card_withdrawn": anonymous_when("anonymous", "author_id", withheld=("released_voters",)),
         "cluster_created": public(),
         "card_moved": public(),
+        "cluster_renamed": public(),
+        "clusters_merged": public(),
+        "cluster_removed": public(),
         "voting_opened": public(),
         "voting_closed": public(),
         "votes_revealed": public(),
@@ -277,6 +288,13 @@ POLICY: Mapping[str, Entry] = MappingProxyType(
         # The record applies it and never lists it.
         "item_hidden": moderated("author_ids", "reason"),
         "item_unhidden": moderated("author_ids"),
+        # Who leads the console among co-facilitators: staff business, live; the record keeps that the
+        # lead changed and when, never which staff member (exports name staff by their role only).
+        "lead_taken": staff_only(),  # the first lead, who started the exchange: not a change
+        "lead_offered": _lead_change("by_id", "to_id"),
+        "lead_accepted": _lead_change("facilitator_id", "name", "previous_id"),
+        "lead_left": _lead_change("facilitator_id"),
+        "lead_returned": _lead_change("facilitator_id"),
     }
 )
 

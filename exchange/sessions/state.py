@@ -16,7 +16,9 @@ from exchange.sessions.activities.cards_data import CardsState
 from exchange.sessions.activities.discussion_data import DiscussionState
 from exchange.sessions.activities.draft_data import DraftState
 from exchange.sessions.activities.feedback_data import FeedbackState
+from exchange.sessions.activities.leading_data import LeadState
 from exchange.sessions.activities.moderation_data import ModerationState
+from exchange.sessions.activities.prepared_data import PreparedState
 from exchange.sessions.activities.notes_data import NotesState
 from exchange.sessions.activities.record_data import RecordState
 from exchange.sessions.activities.redaction_data import RedactionState
@@ -120,6 +122,8 @@ class SessionState:
     redactions: RedactionState = field(default_factory=RedactionState)
     record: RecordState = field(default_factory=RecordState)
     moderation: ModerationState = field(default_factory=ModerationState)
+    lead: LeadState = field(default_factory=LeadState)  # which facilitator leads the console
+    prepared: PreparedState = field(default_factory=PreparedState)  # stories written before the call
     last_seq: int = 0
 
     @classmethod

@@ -19,8 +19,10 @@ from exchange.sessions.activities import (
     draft,
     feedback,
     hands,
+    leading,
     moderation,
     notes,
+    prepared,
     record,
     selection,
     stories,
@@ -267,6 +269,8 @@ FACILITATOR_SECTIONS = (
     # What is hidden, for the Undo: reads what each item is now (never who wrote it).
     Section(moderation.facilitator, ("moderation", "plan", "status", "phase_index", "cards", "stories", "draft", "feedback")),
     Section(notes.facilitator, ("notes", NAMES)),
+    Section(leading.facilitator, ("lead",)),
+    Section(prepared.facilitator, ("prepared", "plan", "phase_index", "turns", "stories", NAMES)),
 )
 
 
@@ -486,12 +490,13 @@ def personal_view(state: SessionState, participant_id: str) -> JSON:
         **selection.personal(state, participant_id),
         **record.personal(state, participant_id),
         **moderation.personal(state, participant_id),
+        **prepared.personal(state, participant_id),
     }
 
 
 _SUBJECTS = (
     agreements.subjects, stories.subjects, cards.subjects, feedback.subjects, selection.subjects, record.subjects,
-    moderation.subjects,
+    moderation.subjects, prepared.subjects,
 )  # fmt: skip
 
 

@@ -27,6 +27,7 @@ from exchange.accounts.service import login_for
 from exchange.auth import participant_cookie_name, staff_cookie_name
 from exchange.i18n import _
 from exchange.logs import current_exchange
+from exchange.programmes import co_facilitators
 from exchange.programmes.keys import participant_for_cookie
 from exchange.programmes.models import Exchange, ExchangeStatus, Participant, ProgrammeMember
 from exchange.prompts.models import PhasePlan
@@ -105,7 +106,14 @@ def _authenticate(app: Any, cookies: dict[str, str], exchange_id: int) -> _Who |
             db.commit()
         user = login.user if login is not None else None
         if user is not None and db.get(ProgrammeMember, (exchange.programme_id, user.id)) is not None:
-            role = Role.LEAD if user.role == "lead" and user.id != exchange.created_by else Role.FACILITATOR
+            # Facilitating is per exchange (its maker and co-facilitators); a lead of the programme
+            # watches; the programme's other facilitators have no console here.
+            if co_facilitators.facilitates(db, user=user, exchange=exchange):
+                role = Role.FACILITATOR
+            elif user.role == "lead":
+                role = Role.LEAD
+            else:
+                return None
             actor = Actor(role=role, id=f"staff:{user.id}", name=user.name)
             session = login.session.token_hash if login is not None else None
             return _Who(actor, None, session=session, language=user.language)

@@ -366,6 +366,7 @@ def from_folded(folded: Folded, *, exchange: m.ExchangeMeta, roster: Mapping[str
         final_sections=final_sections,
         contributions=tuple(contributions),
         redactions=len(redacted),
+        lead_changes=tuple(m.LeadChange(at=c.at, kind=c.kind, reason=c.reason) for c in state.lead.changes),
     )
 
 

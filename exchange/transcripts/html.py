@@ -26,6 +26,7 @@ from exchange.transcripts.text import (
     day,
     draft_notice,
     duration,
+    lead_change_text,
 )
 
 TEMPLATES = Path(__file__).resolve().parent.parent.parent / "web" / "templates" / "transcripts"
@@ -90,5 +91,6 @@ def render(transcript: Transcript) -> str:
         bar_height=BAR_HEIGHT,
         notice=draft_notice(transcript.exchange),
         cite=citation_text,
+        lead_change=lead_change_text,
     )
     return clean(document)

@@ -23,6 +23,7 @@ from exchange.transcripts.text import (
     clock,
     day,
     draft_notice,
+    lead_change_text,
     duration,
     standing_labels,
 )
@@ -160,6 +161,10 @@ def render(transcript: Transcript) -> str:
             out.append("")
     if t.redactions:
         out += ["*" + sentences.redacted(t.redactions) + "*", ""]
+    if t.lead_changes:
+        out += ["## " + _("Who led the console"), ""]
+        out += [f"- {clock(c.at, tz)} {escape(lead_change_text(c.kind, c.reason))}" for c in t.lead_changes]
+        out.append("")
     out += ["## " + _("Message for funders"), ""]
     if t.final_sections:
         for section in t.final_sections:

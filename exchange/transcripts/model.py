@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 ConsentChoice = Literal["name", "initials", "anonymous"]
 
@@ -212,6 +212,14 @@ class Contribution(_Model):
     anonymous: bool = False
 
 
+class LeadChange(_Model):
+    """A change of who led the facilitators' console (no staff member named)."""
+
+    at: datetime
+    kind: str  # offered, accepted, left, returned
+    reason: str | None = None
+
+
 class Transcript(_Model):
     exchange: ExchangeMeta
     plan_title: str | None
@@ -227,3 +235,6 @@ class Transcript(_Model):
     final_sections: tuple[DraftSection, ...] = ()
     contributions: tuple[Contribution, ...]
     redactions: int  # contributions a lead redacted (left out above)
+    #: Who led the console, when it changed (co-facilitators); in Markdown and HTML, and listed as
+    #: events in the JSON document (so not repeated in its transcript object).
+    lead_changes: tuple[LeadChange, ...] = Field(default=(), exclude=True)

@@ -136,3 +136,16 @@ def redacted(count: int) -> str:
     return ngettext(
         "{count} contribution redacted by the programme lead.", "{count} contributions redacted by the programme lead.", count
     ).format(count=count)
+
+
+def lead_change_text(kind: str, reason: str | None) -> str:
+    """One change of the console's lead, in a sentence naming no staff member."""
+    if kind == "offered":
+        if reason == "lead_left":
+            return _("The facilitator leading the console had dropped off; the lead was offered to the other facilitators.")
+        return _("The facilitator leading the console offered the lead to another facilitator.")
+    if kind == "accepted":
+        return _("Another facilitator took the lead of the console.")
+    if kind == "left":
+        return _("The facilitator leading the console dropped off; the timers kept running.")
+    return _("The facilitator leading the console was back.")

@@ -183,7 +183,7 @@ def test_the_grassroots_plan_end_to_end(
     expect(conflict.locator("[data-theirs]")).to_have_text("Girls walk two hours to school.")
     expect(rosa.get_by_label("Your unsaved text: merge here")).to_have_value("Fathers are ready to help.")
     rosa.screenshot(path=artifacts / "activity-07-draft-phone-merge.png", full_page=True)
-    rosa.get_by_role("button", name="Put their text above mine").tap()
+    rosa.get_by_role("button", name="Add their changes to my text").tap()
     rosa.get_by_role("button", name="Save the merged text").tap()
     expect(rosa.locator(".act-conflict")).to_have_count(0)
     for page in (amina, console):
@@ -192,7 +192,7 @@ def test_the_grassroots_plan_end_to_end(
     expect(console.locator(".act-draft").first).to_contain_text("saved by Rosa Quispe · version 2")
     activity.get_by_role("button", name="Mark as final").click()
     for page in phones:
-        expect(page.locator(".act-final")).to_contain_text("final version")
+        expect(page.locator(".act-final")).to_contain_text("Marked final by the facilitator")
         expect(page.locator(".act-draft textarea")).to_have_count(0)
         expect(page.locator(".act-draft__text").first).to_contain_text("Fathers are ready to help.")
     shots(console, amina, artifacts, 7, "draft")

@@ -95,6 +95,20 @@ def _claimed_spare(world: World) -> dict[str, object]:
     return {"pid": pid, "token": token}
 
 
+def _programme_facilitator(world: World, *, co: bool = False) -> int:
+    """A new facilitator of P (and, `co`, a co-facilitator of X): their user id."""
+    email = f"co-{uuid.uuid4().hex[:10]}@example.org"
+    user_id = seed_staff(world.server.database_url, email=email, name="Co Facilitator", role="facilitator")
+    now = utcnow().isoformat()
+    world.sql("INSERT INTO programme_member (programme_id, user_id, added_at) VALUES (:p, :u, :t)", p=world.programme, u=user_id, t=now)
+    if co:
+        world.sql(
+            "INSERT INTO exchange_facilitator (exchange_id, user_id, added_by, added_at) "
+            "SELECT id, :u, created_by, :t FROM exchange WHERE id = :x", u=user_id, t=now, x=world.exchange,
+        )
+    return user_id
+
+
 @dataclass(frozen=True)
 class Door:
     """One route: how to knock on it, and what each role gets."""
@@ -157,6 +171,11 @@ DOORS: list[Door] = [
     Door("GET", "/invite/{token}", "200 200 200 403 403 403 403", url="/invite/{token}", target=_staff_invite),
     Door("POST", "/invite/{token}", "303 303 303 403 403 403 403", url="/invite/{token}", target=_staff_invite,
          form={"name": "New colleague", "password": "river lantern quietly", "confirm_password": "river lantern quietly"}),
+    # Co-facilitators: a lead of P or a facilitator of X adds one of P's facilitators, or takes one off.
+    Door("POST", "/exchanges/{exchange_id}/facilitators", f"{STAFF_ONLY} 303 404 404 303", url="/exchanges/{X}/facilitators",
+         form=lambda w: {"user_id": str(_programme_facilitator(w))}),
+    Door("POST", "/exchanges/{exchange_id}/facilitators/{user_id}/remove", f"{STAFF_ONLY} 303 404 404 303",
+         url="/exchanges/{X}/facilitators/{uid}/remove", target=lambda w: {"uid": _programme_facilitator(w, co=True)}),
     Door("GET", "/exchanges/{exchange_id}/console", MEMBERS_PAGE, url="/exchanges/{X}/console"),
     Door("GET", "/exchanges/{exchange_id}/transcript.{fmt}", "404 404 404 200 404 404 200", url="/exchanges/{X}/transcript.md"),
     Door("POST", "/exchanges/{exchange_id}/review-period", f"{STAFF_ONLY} 303 404 404 303",
@@ -315,6 +334,14 @@ COMMANDS: dict[str, Cmd] = {
     "redact_contribution": Cmd(LEAD, {"item_id": "story-1", "reason": "Names a village."}),
     "hide_item": Cmd(F, {"ref": "card-9", "reason": "Not kind."}),
     "unhide_item": Cmd(F, {"ref": "card-9"}),
+    "offer_lead": Cmd(F, {"to": "staff:999999"}),
+    "accept_lead": Cmd(F),
+    "lead_presence": Cmd(NOBODY, {"online": False}),
+    "prepare_story": Cmd(P, {"title": "The well", "text": "Women dug it.", "delivery": "private"}),
+    "share_prepared_story": Cmd(BOTH, {"participant_id": "p:999999"}),
+    "rename_cluster": Cmd(F, {"cluster_id": "cluster-9", "name": "Faith and family"}),
+    "merge_clusters": Cmd(F, {"cluster_id": "cluster-9", "into_id": "cluster-8"}),
+    "remove_cluster": Cmd(F, {"cluster_id": "cluster-9"}),
     "end_exchange": Cmd(F),  # last: after it, every live command is refused as "ended"
 }
 
@@ -378,6 +405,9 @@ async def world(server: ServerProcess) -> AsyncIterator[World]:
     try:
         for client in await go_live(made):  # the sync HTTP cells would starve their keepalive: reopen later
             await client.close()
+        # The facilitator, who leads the console, just closed their last socket: the lead is offered to
+        # co-facilitators a few seconds later (an event). Let that land before any cell snapshots the log.
+        await _lead_offered(made)
         yield made
     finally:
         if (client := _CLIENTS.pop(server.url, None)) is not None:
@@ -385,11 +415,21 @@ async def world(server: ServerProcess) -> AsyncIterator[World]:
         made.close()
 
 
+async def _lead_offered(world: World) -> None:
+    query = "SELECT COUNT(*) FROM session_event WHERE exchange_id = :e AND type = 'lead_offered'"
+    for _attempt in range(300):
+        if world.sql(query, e=world.exchange)[0][0]:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("the lead of a console whose sockets all closed was never offered")
+
+
 def snapshot(world: World) -> dict[str, list[tuple]]:
     """What a refused request must leave as it was."""
     tables = {
         "programme": "SELECT * FROM programme ORDER BY id",
         "programme_member": "SELECT * FROM programme_member ORDER BY programme_id, user_id",
+        "exchange_facilitator": "SELECT * FROM exchange_facilitator ORDER BY exchange_id, user_id",
         "exchange": "SELECT * FROM exchange ORDER BY id",
         "participant": "SELECT * FROM participant ORDER BY id",
         "session_event": "SELECT exchange_id, COUNT(*), MAX(seq) FROM session_event GROUP BY exchange_id ORDER BY exchange_id",
@@ -524,6 +564,40 @@ async def test_the_handshake_lets_in_only_this_exchange(world: World) -> None:
             await client.close()
 
 
+async def test_a_co_facilitator_facilitates_that_exchange_only(world: World) -> None:
+    """A facilitator of P who doesn't run X has no console there (socket closed 1008, page 404); once
+    added as X's co-facilitator, their socket is X's facilitator's, on X alone; taken off, it closes."""
+    email = f"co-{uuid.uuid4().hex[:10]}@example.org"
+    user_id = seed_staff(world.server.database_url, email=email, name="Kofi Co", role="facilitator")
+    lead = world.roles["lead"]
+    # A lead of P adds them to P (the only way into a programme), then to X.
+    assert _post(world, "lead", f"/programmes/{world.programme}/members", {"email": email}).status_code == 303
+    co = Role("co", world.fresh_staff_cookies(Role("co", dict(lead.cookies), email)), email)
+    console = Knock("GET", f"/exchanges/{world.exchange}/console", co.cookies, None)
+    assert console.send(world).status_code == 404
+    code, received = await shut_out(world, co, "next_phase", {})
+    assert code == 1008 and received == []
+    assert _post(world, "facilitator", f"/exchanges/{world.exchange}/facilitators", {"user_id": "999999"}).status_code == 400
+    assert _post(world, "facilitator", f"/exchanges/{world.exchange}/facilitators", {"user_id": str(user_id)}).status_code == 303
+    assert console.send(world).status_code == 200
+    client = await LiveClient(world.server.ws_url, world.exchange, co.header()).connect()
+    assert client.you["role"] == "facilitator" and client.you["id"] == f"staff:{user_id}"
+    # Another exchange of P, made by X's facilitator: not theirs.
+    other = _post(world, "facilitator", f"/programmes/{world.programme}/exchanges", _exchange_form(world))
+    other_id = int(other.headers["location"].rsplit("/", 1)[1])
+    assert Knock("GET", f"/exchanges/{other_id}/console", co.cookies, None).send(world).status_code == 404
+    world_y = type("W", (), {"server": world.server, "exchange": other_id})()
+    code, received = await shut_out(world_y, co, "next_phase", {})  # type: ignore[arg-type]
+    assert code == 1008 and received == []
+    # Taken off X: the open console closes at once, and the next one is refused.
+    assert _post(world, "lead", f"/exchanges/{world.exchange}/facilitators/{user_id}/remove", {}).status_code == 303
+    assert client._reader is not None
+    await asyncio.wait_for(client._reader, 10)
+    assert client.close_code == 1008
+    code, _received = await shut_out(world, co, "next_phase", {})
+    assert code == 1008
+
+
 async def test_every_role_sends_every_command(world: World) -> None:
     """Outsiders are closed with 1008 whatever they send; inside, a role that may not send a command gets
     `forbidden` and the log doesn't move; one that may is never refused for its role."""
@@ -544,6 +618,8 @@ async def test_every_role_sends_every_command(world: World) -> None:
     sockets = {
         name: await LiveClient(world.server.ws_url, world.exchange, world.roles[name].header()).connect() for name in insiders
     }
+    # The facilitator is back: the lead's return is logged once they are seen, before the cells look at the log.
+    await sockets["facilitator"].wait_view(lambda v: v["lead"]["id"] is not None and not v["lead"]["away"], timeout=10)
     for kind, row in COMMANDS.items():
         for name, session_role in insiders.items():
             client = sockets[name]

@@ -342,10 +342,14 @@ def test_every_activity_command_has_a_case() -> None:
     activity = {t for t in every if t not in {cls.model_fields["type"].default for cls in vars(c).values()
                                               if isinstance(cls, type) and cls.__module__ == c.__name__
                                               and "type" in getattr(cls, "model_fields", {})}}  # fmt: skip
+    from tests.unit.test_activity_leading import CASES as LEADING_CASES
+    from tests.unit.test_activity_card_groups import CASES as GROUP_CASES
+    from tests.unit.test_activity_prepared import CASES as PREPARED_CASES
     from tests.unit.test_activity_moderation import CASES as MODERATION_CASES
     from tests.unit.test_activity_selection import CASES as SELECTION_CASES
 
-    covered = {type(case[3]).model_fields["type"].default for case in (*CASES, *SELECTION_CASES, *MODERATION_CASES)}
+    covered = {type(case[3]).model_fields["type"].default for case in (*CASES, *SELECTION_CASES, *MODERATION_CASES, *PREPARED_CASES, *GROUP_CASES,
+                                                                 *(case for case in LEADING_CASES if type(case[3]).__module__.endswith("leading_data")))}
     assert activity - {"redact_contribution"} <= covered <= activity  # redaction may be tested on its own
 
 

@@ -158,6 +158,8 @@ def _cleans(kind: str, model: dict, path: str) -> bool:
         "open_selection_round": {"story_ids": ["story-1", "story-2"]},
         "submit_feedback": {"ratings": {}},
         "hide_item": {"ref": "card-1"},
+        "prepare_story": {"title": "t", "text": "t", "delivery": "private"},
+        "rename_cluster": {"cluster_id": "cluster-1"},
     }
     data = {"type": kind, **samples.get(kind, {})}
     head = path.split(".")[0]

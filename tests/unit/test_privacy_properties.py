@@ -4,8 +4,8 @@ Noninterference: whatever the script, if the people behind every anonymous actio
 and everything done to them, dots, closing feedback, selection votes, private listening notes) are
 swapped among themselves, no facilitator, lead or practitioner frame and no export changes by one
 byte, however the facilitator hides and shows again cards (anonymous ones too), reflections, recalls,
-draft texts and closing comments. And if the text of a private thing changes (a listening note, the facilitator's notes and
-parking lot, a redaction's reason), nothing its audience may not see changes either. On top, direct
+draft texts and closing comments. And if the text of a private thing changes (a listening note, a story prepared before
+the call and kept private, the facilitator's notes and parking lot, a redaction's reason), nothing its audience may not see changes either. On top, direct
 checks: nothing anonymous travels next to its author's id or name; no summary of fewer than three
 people is shown anywhere; no staff member's name is in any export.
 
@@ -34,6 +34,7 @@ from exchange.sessions.activities import draft_data as dr
 from exchange.sessions.activities import feedback_data as fb
 from exchange.sessions.activities import moderation_data as md
 from exchange.sessions.activities import notes_data as nt
+from exchange.sessions.activities import prepared_data as pr
 from exchange.sessions.activities import record_data as rc
 from exchange.sessions.activities import redaction_data as rd
 from exchange.sessions.activities import selection_data as sl
@@ -87,6 +88,7 @@ META = ExchangeMeta(id=1, title="Privacy", timezone="UTC", starts_at=T0, draft=T
 LISTENING = "LISTENING-NOTE"
 STAFF_NOTE = "STAFF-NOTE"
 REASON = "REDACTION-REASON"
+PREPARED = "PRIVATE-PREPARED"  # a story prepared before the call and kept private
 
 
 # -- who acts ------------------------------------------------------------------------------------
@@ -196,6 +198,10 @@ anywhere = st.one_of(
        st.builds(md.UnhideItem, ref=few_cards | comments)),
     own,
     st.tuples(st.integers(5, 400).map(Wait), st.just(None)),
+    # Stories prepared before the call: private ones (the marker) and ones to tell or have read.
+    by(named_person, st.builds(pr.PrepareStory, title=words, text=words.map(lambda w: f"{PREPARED} {w}"),
+                               delivery=st.just(pr.Delivery.PRIVATE)),
+       st.builds(pr.PrepareStory, title=words, text=words, delivery=st.sampled_from([pr.Delivery.TELL, pr.Delivery.READ]))),
 )  # fmt: skip
 #: What each phase is for; a script visits phases (in any order, some again) and does these there.
 IN_PHASE: dict[int, st.SearchStrategy[tuple[Any, Any]]] = {
@@ -207,6 +213,8 @@ IN_PHASE: dict[int, st.SearchStrategy[tuple[Any, Any]]] = {
            st.builds(sd.AddRecall, text=words)),
         by(secret_person, st.builds(sd.WriteListeningNote, text=words.map(lambda w: f"{LISTENING} {w}"))),
         by(facilitator, st.builds(md.HideItem, ref=said, reason=st.just("") | words), st.builds(md.UnhideItem, ref=said)),
+        by(st.just(Speaker()), st.just(pr.SharePreparedStory())),
+        by(facilitator, st.builds(pr.SharePreparedStory, participant_id=person.map(lambda i: PEOPLE[i].id))),
     ),
     CHOSEN: st.one_of(
         by(named_person, st.builds(cd.AddCard, fields=words.map(lambda w: {"what": f"named {w}"}), anonymous=st.just(False))),
@@ -407,7 +415,9 @@ def test_private_texts_reach_no_one_they_are_not_for(script: list[tuple[Any, Any
     assert first.frames[Audience.PARTICIPANT] == varied.frames[Audience.PARTICIPANT]
     assert first.snapshots[Audience.PARTICIPANT] == varied.snapshots[Audience.PARTICIPANT]
     assert first.exports == varied.exports
-    notes_only = play(script, IDENTITY, consent, private_text={LISTENING: "OTHER-NOTE"})
+    # A listening note and a private prepared story are their author's alone: no audience sees them.
+    notes_only = play(script, IDENTITY, consent, private_text={LISTENING: "OTHER-NOTE", PREPARED: "OTHER-PREPARED"})
+    assert first.exports == notes_only.exports
     for audience in LIVE_AUDIENCES:
         assert first.frames[audience] == notes_only.frames[audience], audience
     _direct_checks(first)
@@ -423,7 +433,7 @@ def _direct_checks(run: Run) -> None:
             for event in frame["events"]:
                 body = event["event"]
                 assert body["type"] not in {"vote_cast", "vote_retracted", "feedback_submitted", "listening_note_written",
-                                            "selection_vote_cast", "selection_vote_retracted"}, body  # fmt: skip
+                                            "selection_vote_cast", "selection_vote_retracted", "story_prepared"}, body  # fmt: skip
                 assert "author_ids" not in body, (audience, body)  # a hide names its authors to them alone
                 card = body.get("card_id") or body.get("item_id") or body.get("ref")
                 if card in anonymous:
@@ -441,11 +451,11 @@ def _direct_checks(run: Run) -> None:
         whole = json.loads(run.snapshots[audience])["view"]
         assert {k: v for k, v in held.items() if v is not None} == {k: v for k, v in whole.items() if v is not None}
         text = json.dumps(frames)
-        assert LISTENING not in text
+        assert LISTENING not in text and PREPARED not in text
         if audience is Audience.PARTICIPANT:
             assert STAFF_NOTE not in text and REASON not in text
     for fmt, body in run.exports.items():
-        assert LISTENING not in body and STAFF_NOTE not in body and REASON not in body, fmt
+        assert LISTENING not in body and STAFF_NOTE not in body and REASON not in body and PREPARED not in body, fmt
         assert FACILITATOR.name not in body and LEAD.name not in body, fmt
     _summaries_hold_three(run)
 

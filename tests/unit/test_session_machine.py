@@ -105,7 +105,7 @@ Expect = list[str] | str  # event types when accepted, the refusal code otherwis
 
 PHASE_CHANGE = ["phase_ended", "phase_started"]
 INTO_STORIES = [*PHASE_CHANGE, "speaking_order_set"]
-STARTED = ["exchange_started", "phase_started"]
+STARTED = ["exchange_started", "phase_started", "lead_taken"]  # whoever starts leads the console
 HANDOVER = ["floor_ended", "floor_given"]
 ALL_FOUR = ("p:1", "p:2", "p:3", "p:99")
 

@@ -147,6 +147,6 @@ def joined(*actors: Actor, plan: PhasePlan = PLAN, start: bool = True) -> Sessio
 def test_driver_logs_numbers_and_refuses_like_the_hub() -> None:
     """The driver numbers events from 1, rebuilds from JSON, and leaves state alone on refusal."""
     session = joined(AMA)
-    assert [envelope.seq for envelope in session.log] == [1, 2, 3]
+    assert [envelope.seq for envelope in session.log] == [1, 2, 3, 4]  # joined, started, phase 0, the starter leads
     assert session.rebuilt() == session.state
     assert session.refuse(FACILITATOR, NextTurn()).code == "not_turn_based"

@@ -75,6 +75,8 @@ def test_open_floor_views() -> None:
 def test_the_shape_of_the_exchange_is_shown_to_everyone() -> None:
     session = joined(AMA)
     for envelope in session.log:
+        if envelope.event.type == "lead_taken":
+            continue  # which facilitator leads the console is staff business (test_activity_leading)
         for audience in LIVE_AUDIENCES:
             shown = visible_event(envelope, audience)
             assert shown is not None

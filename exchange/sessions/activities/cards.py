@@ -207,7 +207,7 @@ def create_cluster(state: SessionState, command: CreateCluster, actor: Actor, no
         return refusal
     assert state.phase_index is not None
     clusters = state.cards.clusters
-    if any(c.phase_index == state.phase_index and c.name.casefold() == command.name.casefold() for c in clusters):
+    if any(c.phase_index == state.phase_index and not c.removed and c.name.casefold() == command.name.casefold() for c in clusters):
         return Rejected("duplicate_cluster", _("There is already a cluster with that name."))
     if (refusal := too_many(len(clusters), MAX_CLUSTERS)) is not None:
         return refusal
@@ -223,7 +223,7 @@ def move_card(state: SessionState, command: MoveCard, actor: Actor, now: datetim
     if isinstance(card, Rejected):
         return card
     if command.cluster_id is not None and not any(
-        c.id == command.cluster_id and c.phase_index == state.phase_index for c in state.cards.clusters
+        c.id == command.cluster_id and c.phase_index == state.phase_index and not c.removed for c in state.cards.clusters
     ):
         return Rejected("unknown_cluster", _("There is no such cluster in this phase."))
     if card.cluster_id == command.cluster_id:
@@ -443,7 +443,7 @@ def _project(state: SessionState, *, staff: bool) -> JSON:
             for card in live_cards(state)
             if card.id not in hidden
         ],
-        "clusters": [{"id": c.id, "phase_index": c.phase_index, "name": c.name} for c in cards.clusters],
+        "clusters": [{"id": c.id, "phase_index": c.phase_index, "name": c.name} for c in cards.clusters if not c.removed],
         "voting_open": sorted(cards.voting_open),
         "votes_revealed": sorted(cards.revealed),
         "voters": {str(index): count for index, count in sorted(voters(state).items())},

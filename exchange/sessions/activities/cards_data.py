@@ -225,6 +225,7 @@ class Cluster:
     id: str
     phase_index: int
     name: str
+    removed: bool = False  # removed or merged away (card_groups.py); kept so ids are never reused
 
 
 @dataclass(frozen=True, slots=True)

@@ -57,7 +57,7 @@ def edit_section(state: SessionState, command: EditSection, actor: Actor, now: d
     if command.section >= len(state.phase.sections):
         return Rejected("unknown_section", _("This draft has no such section."))
     if state.phase_index in state.draft.final:
-        return Rejected("final", _("The draft has been marked final; it can't be changed any more."))
+        return Rejected("final", _("The draft is marked final. Only the facilitator can open it for editing again."))
     current = section(state, state.phase_index, command.section)
     if command.base_version != current.version:
         return Rejected(
@@ -116,9 +116,12 @@ def _edited(state: SessionState, event: SectionEdited) -> SessionState:
 
 def _final_set(state: SessionState, event: DraftFinalSet) -> SessionState:
     final = tuple(i for i in state.draft.final if i != event.phase_index)
+    reopened = tuple(i for i in state.draft.reopened if i != event.phase_index)
     if event.final:
         final = (*final, event.phase_index)
-    return evolve(state, draft=evolve(state.draft, final=final))
+    elif event.phase_index in state.draft.final:
+        reopened = (*reopened, event.phase_index)  # "final" was not the last word: say so everywhere
+    return evolve(state, draft=evolve(state.draft, final=final, reopened=reopened))
 
 
 RULES: dict[str, Rule] = {
@@ -156,5 +159,8 @@ def view(state: SessionState) -> JSON:
                     "hidden": hidden,
                 }
             )
-        drafts.append({"phase_index": index, "final": index in state.draft.final, "sections": sections})
+        drafts.append({
+            "phase_index": index, "final": index in state.draft.final, "reopened": index in state.draft.reopened,
+            "sections": sections,
+        })  # fmt: skip
     return {"drafts": drafts}

@@ -79,3 +79,4 @@ class Section:
 class DraftState:
     sections: tuple[Section, ...] = ()  # only those written to
     final: tuple[int, ...] = ()  # phase indices
+    reopened: tuple[int, ...] = ()  # phase indices marked final once, then opened again (the pages say so)

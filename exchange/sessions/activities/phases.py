@@ -6,7 +6,7 @@ from datetime import datetime
 
 from exchange.i18n import _
 from exchange.prompts.models import OnExpiry
-from exchange.sessions.activities import hands, timers, turns
+from exchange.sessions.activities import hands, leading, timers, turns
 from exchange.sessions.activities.base import (
     FACILITATOR_ONLY,
     Applier,
@@ -114,6 +114,10 @@ def tick(state: SessionState, command: Tick, actor: Actor, now: datetime) -> Dec
     plan, index = state.plan, state.phase_index
     if state.status is not Status.LIVE or plan is None or index is None:
         return []
+    # A lead who stayed away: offered to the others first; the timers below run on regardless.
+    lead_events = leading.expire(state, now)
+    if lead_events:
+        return lead_events  # the next tick, at once, handles whatever else is due
     phase_due = timers.is_due(state.phase_timer, now)
     if phase_due and plan.phases[index].on_expiry is OnExpiry.ADVANCE:
         # Moving on ends the turn too, so the turn timer needs no handling of its own.

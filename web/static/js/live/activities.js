@@ -6,11 +6,14 @@
 // through textContent (dom.js h()).
 
 import { fill, fmt, h, icon, localTime, nameFor } from "./dom.js";
+import { mergeTexts } from "./merge.js";
 
 const inputs = new Map(); // form key -> unsaved value (string, boolean or array)
 const busy = new Set(); // form keys whose command is on its way
 const open = new Set(); // items whose edit form is open
 const bases = new Map(); // draft section key -> the version the unsaved text was started from
+const baseTexts = new Map(); // draft section key -> the text of that version (the three-way merge's base)
+const merged = new Map(); // draft section key -> what "Add their changes" did, to say next to the field
 const conflicts = new Set(); // draft section keys refused as stale: show their text next to mine
 const sentNote = new Map(); // form key -> the word shown under it after its command arrived ("Sent")
 let uiVersion = 0;
@@ -915,7 +918,13 @@ function cardItem(card, phase, state) {
   const title = cardTitle(card, phase);
   const myVotes = personal?.my_votes?.[String(idx)]?.cards?.[card.id] || 0;
   const labels = Object.fromEntries((phase.card_fields || []).map((f) => [f.key, f.label]));
-  return h("li", { class: ["act-card", mine && "is-mine"], dataset: { card: card.id } },
+  const movable = ctx.staff && !ctx.readonly && state.clusters.length;
+  return h("li", {
+    class: ["act-card", mine && "is-mine", movable && "is-movable"],
+    dataset: { card: card.id },
+    draggable: movable ? "true" : null,
+    on: movable ? dragSource(card) : null,
+  },
     h("dl", { class: "act-card__fields" }, Object.entries(card.fields).filter(([, v]) => v).map(([k, v]) => [
       h("dt", { text: labels[k] || k }), h("dd", { text: v }),
     ])),
@@ -1047,14 +1056,132 @@ export function cards() {
       ? groups.map((group) => {
           const inGroup = ordered.filter((c) => (c.cluster_id || null) === group.id);
           if (group.id === null && !inGroup.length) return null;
-          return h("div", { class: "act-cluster", dataset: { cluster: group.id || "none" } },
-            group.name ? h("h4", { class: "act-cluster__name", text: `${group.name} (${inGroup.length})` }) : null,
+          const staffCan = ctx.staff && !ctx.readonly;
+          return h("div", {
+            class: "act-cluster",
+            dataset: { cluster: group.id || "none" },
+            on: staffCan ? dropTarget(group.id) : null,
+          },
+            group.name
+              ? h("div", { class: "act-cluster__head" },
+                  h("h4", { class: "act-cluster__name", text: `${group.name} (${inGroup.length})` }),
+                  staffCan && group.id ? groupControls(group, clusters) : null)
+              : null,
+            staffCan && group.id && open.has(`rename:${group.id}`) ? renameForm(group) : null,
             inGroup.length
               ? h("ul", { class: "act-cards" }, inGroup.map((card) => cardItem(card, phase, state)))
               : h("p", { class: "muted act-cluster__empty", text: S().cluster_empty }));
         })
       : empty(S().no_cards)));
+  if (ctx.staff && !ctx.readonly && clusters.length && phaseCards.length) {
+    parts.push(h("p", { class: "hint act-drop-hint", text: S().group_drop_hint }));
+  }
   return parts;
+}
+
+// --- card groups: drag a card onto a group (or choose it on the card); rename, merge, remove ---------
+
+let draggedCard = null;
+
+function dropTarget(clusterId) {
+  return {
+    dragover: (event) => {
+      if (!draggedCard) return;
+      event.preventDefault();
+      event.currentTarget.classList.add("is-drop");
+    },
+    dragleave: (event) => event.currentTarget.classList.remove("is-drop"),
+    drop: (event) => {
+      event.preventDefault();
+      event.currentTarget.classList.remove("is-drop");
+      const card = draggedCard;
+      draggedCard = null;
+      if (card && (card.cluster_id || null) !== clusterId) {
+        run(`move:${card.id}`, { type: "move_card", card_id: card.id, cluster_id: clusterId });
+      }
+    },
+  };
+}
+
+function dragSource(card) {
+  return {
+    dragstart: (event) => {
+      draggedCard = card;
+      event.dataTransfer.effectAllowed = "move";
+      event.dataTransfer.setData("text/plain", card.id);
+    },
+    dragend: () => {
+      draggedCard = null;
+    },
+  };
+}
+
+function groupControls(group, clusters) {
+  const others = clusters.filter((c) => c.id !== group.id);
+  const mergeKey = `merge:${group.id}`;
+  const pick = h("select", {
+    id: slug(mergeKey),
+    class: "act-input act-input--small",
+    "data-focus-key": `${mergeKey}:into`,
+    "aria-label": fmt(S().group_merge_into, { name: group.name }),
+    on: { change: (event) => inputs.set(mergeKey, event.target.value) },
+  }, others.map((c) => h("option", { value: c.id, text: c.name })));
+  const chosen = others.find((c) => c.id === value(mergeKey, "")) || others[0];
+  if (chosen) pick.value = chosen.id;
+  return h("div", { class: "act-row act-cluster__tools" },
+    toggleOpen(`rename:${group.id}`, S().group_rename, fmt(S().group_rename_named, { name: group.name })),
+    others.length
+      ? h("span", { class: "act-cluster__merge" },
+          h("label", { class: "act-inline-label", for: slug(mergeKey), text: S().group_merge_label }),
+          pick,
+          h("button", {
+            type: "button",
+            class: "btn btn--small",
+            "data-focus-key": mergeKey,
+            "aria-label": fmt(S().group_merge_named, { name: group.name }),
+            on: {
+              click: async () => {
+                const into = others.find((c) => c.id === pick.value);
+                if (!into) return;
+                const ok = await ctx.confirm({
+                  title: fmt(S().group_merge_title, { name: group.name, into: into.name }),
+                  message: fmt(S().group_merge_text, { name: group.name, into: into.name }),
+                  confirm: S().group_merge,
+                });
+                if (ok) await run(mergeKey, { type: "merge_clusters", cluster_id: group.id, into_id: into.id });
+              },
+            },
+          }, h("span", { text: S().group_merge })))
+      : null,
+    action(S().group_remove, { type: "remove_cluster", cluster_id: group.id }, {
+      key: `remove-group:${group.id}`,
+      cls: "btn--small btn--quiet",
+      aria: fmt(S().group_remove_named, { name: group.name }),
+      confirm: {
+        title: fmt(S().group_remove_title, { name: group.name }),
+        message: S().group_remove_text,
+        confirm: S().group_remove,
+        danger: true,
+      },
+    }));
+}
+
+function renameForm(group) {
+  const key = `rename:${group.id}`;
+  return form(key, {
+    submit: S().save,
+    clear: [`${key}:name`],
+    cls: "act-form--inline",
+    build: () => {
+      const name = String(value(`${key}:name`, group.name)).trim();
+      return name ? { type: "rename_cluster", cluster_id: group.id, name } : null;
+    },
+    onDone: () => open.delete(key),
+  },
+  textField({
+    key: `${key}:name`, label: fmt(S().group_new_name, { name: group.name }), max: ctx.view.limits.cluster_name,
+    required: true, initial: group.name,
+  }));
 }
 
 // --- actions (discussion) ------------------------------------------------------------------------
@@ -1195,6 +1322,7 @@ function draftSection(draft, sec, { final }) {
   const base = stale ? sec.version : dirty ? bases.get(k) ?? sec.version : sec.version;
   const noteBase = () => {
     if (!bases.has(k)) bases.set(k, sec.version);
+    if (!baseTexts.has(k)) baseTexts.set(k, sec.text);
   };
   const parts = [head, hidden, hide];
   if (stale) {
@@ -1210,15 +1338,20 @@ function draftSection(draft, sec, { final }) {
           "data-focus-key": `${k}:combine`,
           on: {
             click: () => {
-              const mine = String(value(k, ""));
-              remember(k, sec.text && !mine.includes(sec.text) ? `${sec.text}\n\n${mine}` : mine);
+              // A three-way merge from the text both started from: their changes go into mine once,
+              // and the shared starting text is never repeated (merge.js).
+              const result = mergeTexts(baseTexts.get(k) ?? "", String(value(k, "")), sec.text || "");
+              remember(k, result.text);
               remember(citeKey, [...new Set([...sec.citations, ...value(citeKey, [])])]);
+              baseTexts.set(k, sec.text || ""); // mine now starts from theirs
+              merged.set(k, result.clash ? S().combine_clash : S().combine_done);
               changed();
             },
           },
         }, h("span", { text: S().combine }))),
     ));
   }
+  if (stale && merged.has(k)) parts.push(h("p", { class: "hint act-merged", role: "status", text: merged.get(k) }));
   if (!stale && dirty && bases.has(k) && bases.get(k) !== sec.version) {
     parts.push(h("p", { class: "hint act-newer" }, icon("clock"), h("span", { text: S().newer_saved })));
   }
@@ -1234,6 +1367,8 @@ function draftSection(draft, sec, { final }) {
     clear: [k, citeKey], // once saved, unless typed over meanwhile (settled())
     onDone: () => {
       bases.delete(k);
+      baseTexts.delete(k);
+      merged.delete(k);
       conflicts.delete(k);
       storeDrafts();
     },
@@ -1286,7 +1421,10 @@ export function draft() {
     h("div", { class: "act-draft-head" },
       current.final
         ? h("p", { class: "act-final", role: "status" }, icon("check"), h("strong", { text: S().draft_final }))
-        : ctx.readonly ? null : h("p", { class: "hint", text: S().draft_hint }),
+        : current.reopened
+          ? h("p", { class: "act-reopened", role: "status" }, icon("clock"), h("strong", { text: S().draft_reopened }))
+          : null,
+      !current.final && !ctx.readonly ? h("p", { class: "hint", text: S().draft_hint }) : null,
       ctx.staff && !ctx.readonly
         ? action(current.final ? S().reopen_draft : S().mark_final, { type: "set_draft_final", final: !current.final }, {
             key: "final", cls: current.final ? "" : "btn--primary", pressed: current.final,

@@ -31,6 +31,7 @@ const root = document.getElementById("console");
 const S = readJson("live-strings");
 const plan = readJson("live-plan", null);
 const invited = readJson("live-invited", []);
+const facilitators = readJson("live-facilitators", []);
 const exchangeId = root.dataset.exchange;
 
 const regions = Object.fromEntries([...root.querySelectorAll("[data-region]")].map((el) => [el.dataset.region, el]));
@@ -49,6 +50,7 @@ const toast = new Toast(document.getElementById("live-toast"));
 let view = null;
 let online = new Set();
 let readonly = false; // a programme lead follows along but can't steer
+let me = null; // this console's staff id ("staff:3")
 const drawn = {}; // region -> the key of what it shows, so unchanged regions aren't rebuilt
 
 const me = root.dataset.me || "staff";
@@ -222,6 +224,57 @@ function timeUp(text) {
     h("strong", { text: S.time_up }), " ", h("span", { text: text }));
 }
 
+// --- who leads the console (co-facilitators) ----------------------------------------------------
+
+const leadRegion = document.querySelector("[data-region-lead]");
+const staffName = (id) => facilitators.find((f) => f.id === id)?.name || S.lead_nobody;
+
+function renderLead() {
+  const lead = view?.lead;
+  const show = Boolean(lead && view.status !== "ended" && !readonly && (facilitators.length > 1 || lead.id !== me));
+  leadRegion.hidden = !show;
+  if (!show) {
+    drawn.lead = null;
+    return;
+  }
+  const others = facilitators.filter((f) => f.id !== me);
+  const key = JSON.stringify([lead, me, others.map((f) => online.has(f.id)), conn.connected]);
+  if (drawn.lead === key) return;
+  drawn.lead = key;
+  const offer = lead.offer;
+  const mine = lead.id === me;
+  const leadName = lead.name || staffName(lead.id);
+  const lines = [];
+  const actions = [];
+  if (!lead.id) lines.push(h("strong", { text: S.lead_nobody }));
+  else if (mine) lines.push(h("strong", { text: S.lead_you }));
+  else lines.push(h("strong", { text: fmt(S.lead_other, { name: leadName }) }));
+  if (lead.id && lead.away) lines.push(h("span", { text: mine ? S.lead_away_you : fmt(S.lead_away, { name: leadName }) }));
+  if (offer) {
+    if (mine && offer.to) lines.push(h("span", { text: fmt(S.offered_to, { name: staffName(offer.to) }) }));
+    else if (mine) lines.push(h("span", { text: S.offered_any }));
+    else if (offer.to === me) lines.push(h("span", { text: fmt(S.offered_you, { name: leadName }) }));
+    else if (!offer.to && offer.reason === "lead_left") lines.push(h("span", { text: fmt(S.offered_left, { name: leadName }) }));
+    else if (!offer.to) lines.push(h("span", { text: S.offered_open }));
+    if (!mine && (!offer.to || offer.to === me)) {
+      actions.push(button(S.take_lead, { type: "accept_lead" }, { cls: "btn--primary", key: "accept_lead" }));
+    }
+  }
+  if (mine || !lead.id) {
+    for (const person of others) {
+      if (offer?.to === person.id) continue;
+      actions.push(button(fmt(S.hand_over, { name: person.name }), { type: "offer_lead", to: person.id }, {
+        cls: "btn--small", key: `offer:${person.id}`,
+      }));
+    }
+  }
+  if (!mine) lines.push(h("span", { class: "muted", text: S.lead_hint }));
+  fill(leadRegion,
+    h("div", { class: ["console-lead__bar", mine ? "console-lead__bar--mine" : null, offer && !mine ? "console-lead__bar--offer" : null] },
+      h("p", { class: "console-lead__text" }, ...lines.flatMap((line, i) => (i ? [" ", line] : [line]))),
+      actions.length ? h("div", { class: "actions" }, ...actions) : null));
+}
+
 // --- turns --------------------------------------------------------------------------------------
 
 let dragId = null;
@@ -235,7 +288,7 @@ function renderTurns() {
   }
   const ids = [...turns.order, ...turns.done, ...turns.skipped].map((p) => p.id);
   if (turns.speaker) ids.push(turns.speaker.id);
-  const key = JSON.stringify([turns, ids.map((id) => online.has(id)), conn.connected]);
+  const key = JSON.stringify([turns, ids.map((id) => online.has(id)), conn.connected, view.prepared, readonly]);
   draw("turns", key, () => {
     const speaker = turns.speaker;
     const next = turns.next_speaker;
@@ -263,7 +316,16 @@ function renderTurns() {
     const controls = h("div", { class: "actions", role: "group", "aria-label": S.turns },
       next
         ? button(fmt(speaker || turns.done.length ? S.next_turn : S.start_turn, { name: next.name }),
-            { type: "next_turn" }, { cls: "btn--primary", key: "next_turn" })
+            { type: "next_turn" }, {
+              cls: "btn--primary",
+              key: "next_turn",
+              // Someone is speaking: ending their turn by a slip would cut them off, so ask first.
+              confirm: speaker ? {
+                title: fmt(S.next_turn_title, { speaker: speaker.name }),
+                message: fmt(S.next_turn_text, { speaker: speaker.name, name: next.name }),
+                confirm: fmt(S.next_turn_confirm, { name: next.name }),
+              } : null,
+            })
         : null,
       speaker ? button(S.finish, { type: "finish_turn" }) : null,
       speaker ? button(S.pass, { type: "pass_turn" }, { aria: fmt(S.pass_label, { name: speaker.name }) }) : null,
@@ -276,14 +338,36 @@ function renderTurns() {
     return [
       speakerBlock,
       timer.time_up && speaker ? timeUp(S.time_up_turn) : null,
+      readAloud(view.prepared?.reading),
       controls,
       h("h3", { id: "order-h", text: S.order }),
       turns.order.length
         ? [h("p", { class: "hint", id: "order-hint", text: S.order_hint }), orderList(turns.order)]
         : h("p", { class: "empty", text: S.order_empty }),
       turns.done.length || turns.skipped.length ? finishedList(turns) : null,
+      preparedList(view.prepared?.ready),
     ];
   });
+}
+
+/** The speaker chose to have their prepared story read aloud: here it is, while their turn runs. */
+function readAloud(reading) {
+  if (!reading) return null;
+  return h("div", { class: "console-reading", role: "region", "aria-label": fmt(S.read_aloud, { name: reading.name }) },
+    h("p", { class: "live-label", text: fmt(S.read_aloud, { name: reading.name }) }),
+    reading.title ? h("h3", { text: reading.title }) : null,
+    h("p", { class: "console-reading__text", text: reading.text }),
+    reading.shared
+      ? h("p", { class: "muted", text: S.read_in_record })
+      : readonly ? null : button(S.read_share, { type: "share_prepared_story", participant_id: reading.id }, {
+          key: "share_prepared_story",
+        }));
+}
+
+function preparedList(ready) {
+  if (!ready?.length) return null;
+  return h("p", { class: "console-prepared muted" },
+    fmt(S.prepared_list, { names: ready.map((p) => `${p.name} (${p.delivery === "read" ? S.prepared_read : S.prepared_tell})`).join(", ") }));
 }
 
 function orderList(order) {
@@ -655,6 +739,12 @@ function announce(envelopes) {
       case "exchange_ended":
         announcer.say(S.ann_ended);
         break;
+      case "lead_accepted":
+        announcer.say(fmt(S.ann_lead, { name: event.name }));
+        break;
+      case "lead_offered":
+        if (event.to_id === null || event.to_id === me) announcer.say(S.ann_lead_offered);
+        break;
       default:
         break;
     }
@@ -711,6 +801,7 @@ function render() {
   if (view) {
     badge.textContent = S[`status_${view.status}`] || view.status;
     badge.className = `badge badge--${view.status === "waiting" ? "scheduled" : view.status}`;
+    renderLead();
     renderNow();
     renderTurns();
     renderFloor();
@@ -731,6 +822,8 @@ conn.onEvents((envelopes, { resumed }) => {
   if (!resumed) announce(envelopes);
 });
 conn.onWelcome((you) => {
+  me = you?.id || null;
+  drawn.lead = null;
   readonly = you?.role !== "facilitator";
   root.classList.toggle("console--readonly", readonly);
   drawn.activity = null; // rebuild the activity with (or without) its controls

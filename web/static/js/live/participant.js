@@ -4,6 +4,7 @@
 
 import * as activities from "./activities.js";
 import { LiveConnection } from "./connection.js";
+import { PreparePanel } from "./prepare.js";
 import {
   confirmDialog,
   Announcer,
@@ -29,6 +30,7 @@ const me = root.dataset.me;
 const region = root.querySelector("[data-region='live']");
 const activityRegion = root.querySelector("[data-region='activity']");
 const floorRegion = root.querySelector("[data-region='floor']");
+const prepareRegion = root.querySelector("[data-region='prepare']");
 const lobby = document.querySelector("[data-lobby]");
 const announcer = new Announcer(document.getElementById("live-announcer"));
 const toast = new Toast(document.getElementById("live-toast"));
@@ -56,6 +58,8 @@ const conn = new LiveConnection({
 // What is typed here is kept until the server has it, across reloads too (activities.js).
 activities.keepDrafts(`story-exchange:drafts:${me}:${exchangeId}`, conn.waiting());
 conn.onSettled((result, meta) => activities.settled(result, meta));
+// A story prepared before the call, from the lobby on (prepare.js).
+const prepare = prepareRegion ? new PreparePanel(prepareRegion, { S, send: (command) => conn.send(command), me }) : null;
 
 // --- commands ---------------------------------------------------------------------------------
 
@@ -250,6 +254,7 @@ function render() {
   if (closed) return;
   renderActivity();
   if (!view || conn.status === "denied") return;
+  prepare?.update({ view, personal });
   const status = view.status;
   lobby?.classList.toggle("lobby--live", status !== "waiting");
   for (const el of document.querySelectorAll("[data-lobby-only]")) el.hidden = status !== "waiting";
@@ -315,6 +320,9 @@ function announce(envelopes, before) {
           announcer.say(fmt(S.ann_speaking, { name: nameOf(event.participant_id) }));
         }
         break;
+      case "draft_final_set":
+        announcer.say(event.final ? S.ann_draft_final : S.ann_draft_reopened);
+        break;
       case "time_up":
         announcer.say(S.ann_time_up);
         break;
@@ -362,6 +370,7 @@ conn.onPersonal((data) => {
   announceHidden(personal?.hidden_items, data?.hidden_items);
   personal = data;
   renderActivity();
+  if (view && !closed) prepare?.update({ view, personal });
 });
 
 /** Tell the author when the facilitator hides one of their items, or shows it again. */
@@ -408,6 +417,7 @@ async function accessEnded() {
 function closePage() {
   if (closed) return;
   closed = true;
+  prepare?.forget();
   conn.stop();
   conn.view = null;
   conn.personal = null;
