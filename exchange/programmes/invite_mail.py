@@ -3,30 +3,24 @@ language, and the ready `mailto:` link a facilitator uses when the server sends 
 
 Pure apart from reading catalogues: the caller sends (exchange/mail.py) and records (mail_jobs.py).
 The text is whole sentences, each through gettext in the practitioner's language: Babel catalogues
-from exchange/locale/<lang>/LC_MESSAGES (messages, then mail), falling back to English.
+from exchange/locale/<lang>/LC_MESSAGES/messages.po, falling back to English.
 """
 
 from __future__ import annotations
 
-import functools
 import gettext
-import io
 from datetime import datetime
-from pathlib import Path
 from urllib.parse import quote
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_datetime
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
-from babel.support import Translations
 
+from exchange import i18n
 from exchange.mail import Attachment, Mail
 from exchange.programmes import ics
 from exchange.programmes.models import Exchange, Participant
 from exchange.timeutil import zone
 
-LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
 #: The languages an invitation can be written in (issue 19): BCP 47 codes, English first.
 LANGUAGES = ("en", "fr", "es", "pt", "ar")
 SOURCE = "en"
@@ -51,36 +45,10 @@ def language_of(participant: Participant, exchange: Exchange) -> str:
     return SOURCE
 
 
-def _from_po(path: Path, code: str) -> gettext.GNUTranslations | None:
-    if not path.is_file():
-        return None
-    with path.open("rb") as handle:
-        catalog = read_po(handle, locale=code.replace("-", "_"))
-    buffer = io.BytesIO()
-    write_mo(buffer, catalog, use_fuzzy=False)
-    buffer.seek(0)
-    return gettext.GNUTranslations(buffer)
-
-
-@functools.cache
 def translations(code: str) -> gettext.NullTranslations:
-    """The catalogue for `code`: compiled messages.mo if shipped, else messages.po, then mail.po; English
-    (no translation) where a sentence is missing."""
-    chain: list[gettext.NullTranslations] = []
-    if code != SOURCE:
-        compiled = Translations.load(str(LOCALE_DIR), [code], domain="messages")
-        if isinstance(compiled, Translations):
-            chain.append(compiled)
-        for domain in ("messages", "mail"):
-            found = _from_po(LOCALE_DIR / code / "LC_MESSAGES" / f"{domain}.po", code)
-            if found is not None:
-                chain.append(found)
-    if not chain:
-        return gettext.NullTranslations()
-    first = chain[0]
-    for more in chain[1:]:
-        first.add_fallback(more)
-    return first
+    """The catalogue for `code`: the app's one catalogue per language (exchange/i18n.py); English where a
+    sentence is missing."""
+    return i18n.catalogue(code) if code in i18n.languages() else gettext.NullTranslations()
 
 
 def when(moment: datetime, tz_name: str, code: str) -> str:

@@ -8,7 +8,10 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
+from babel.messages.extract import extract_from_file
 from babel.messages.pofile import read_po
+
+from exchange import i18n
 
 from exchange.programmes import invite_mail, mail_jobs
 from exchange.programmes.models import Exchange, Participant
@@ -31,14 +34,18 @@ def _participant(language: str | None) -> Participant:
 
 @pytest.mark.parametrize("code", [c for c in invite_mail.LANGUAGES if c != "en"])
 def test_every_language_has_every_sentence_with_its_placeholders(code: str) -> None:
-    with (invite_mail.LOCALE_DIR / code / "LC_MESSAGES" / "mail.po").open("rb") as handle:
+    with (i18n.LOCALE_DIR / code / "LC_MESSAGES" / "messages.po").open("rb") as handle:
         catalog = read_po(handle, locale=code)
+    # The emails' own sentences, as extracted from the module that writes them.
+    sentences = {m[1] if isinstance(m[1], str) else m[1][0]
+                 for m in extract_from_file("python", invite_mail.__file__, keywords={"_": None, "ngettext": (1, 2)})}
+    assert sentences
     english = _exchange()
     subject, body = invite_mail.invitation(english, _participant(code), link="L", code="en")
     translated = invite_mail.translations(code)
-    for message in catalog:
-        if not message.id:
-            continue
+    for sentence in sorted(sentences):
+        message = catalog.get(sentence)
+        assert message is not None, sentence
         assert message.string and not message.fuzzy, message.id
         assert sorted(re.findall(r"\{\w+\}", message.string)) == sorted(re.findall(r"\{\w+\}", message.id)), message.id
         assert translated.gettext(message.id) == message.string
