@@ -9,7 +9,7 @@ for every control, and what axe leaves to a person (`LOOK`): 3:1 focus rings and
 under test-artifacts/phone-360/ (git ignores it).
 
 `LANGUAGES` lists the languages the pages are checked in (the browser's language, and the exchange's):
-add "ar" once Arabic ships.
+English, and Arabic for the right-to-left pages.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ pytestmark = pytest.mark.browser
 
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 SHOTS = ROOT / "test-artifacts" / "phone-360"
-LANGUAGES = ["en"]
+LANGUAGES = ["en", "ar"]
 TAGS = ["wcag2a", "wcag21a", "wcag2aa", "wcag21aa", "wcag22aa"]
 AXE_OPTIONS = {
     "runOnly": {"type": "tag", "values": TAGS},
