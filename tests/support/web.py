@@ -41,7 +41,7 @@ class WebClient:
     def __init__(self, base_url: str, *, address: str | None = None) -> None:
         self.address = address or client_address()
         headers = {"X-Forwarded-For": self.address}
-        self.http = httpx.Client(base_url=base_url, follow_redirects=False, timeout=10.0, headers=headers)
+        self.http = httpx.Client(base_url=base_url, follow_redirects=False, timeout=30.0, headers=headers)
         self.http.get("/login")  # any page hands out the CSRF cookie
 
     def close(self) -> None:
