@@ -53,11 +53,11 @@ let readonly = false; // a programme lead follows along but can't steer
 let me = null; // this console's staff id ("staff:3")
 const drawn = {}; // region -> the key of what it shows, so unchanged regions aren't rebuilt
 
-const me = root.dataset.me || "staff";
+const keptAs = root.dataset.me || "staff"; // whose unsent commands and drafts this browser keeps
 const conn = new LiveConnection({
   exchangeId,
   storageKey: `story-exchange:console:${exchangeId}`,
-  outboxKey: `story-exchange:outbox:${me}:${exchangeId}`,
+  outboxKey: `story-exchange:outbox:${keptAs}:${exchangeId}`,
   checkAccess: async () => {
     const url = `/exchanges/${exchangeId}/console`;
     const response = await fetch(url, { redirect: "manual", credentials: "same-origin" });
@@ -75,7 +75,7 @@ async function act(command, meta = null) {
   }
   return conn.send(command, { meta });
 }
-activities.keepDrafts(`story-exchange:drafts:${me}:${exchangeId}`, conn.waiting());
+activities.keepDrafts(`story-exchange:drafts:${keptAs}:${exchangeId}`, conn.waiting());
 conn.onSettled((result, meta) => activities.settled(result, meta));
 
 conn.onRejected((result) => {
