@@ -48,7 +48,7 @@ class Asset:
     plain: bytes
     gzip: bytes | None
     br: bytes | None
-    imports: tuple[str, ...]  # paths this module imports, directly
+    imports: tuple[str, ...]  # paths this module imports statically, directly (dynamic ones load later)
 
 
 class Assets:
@@ -79,7 +79,8 @@ class Assets:
                 target = _normalise(target)
                 if target not in sources:
                     raise ValueError(f"{path} imports {match[3]}, which is not in web/static")
-                imports.append(target)
+                if "(" not in match[1]:  # a dynamic import() loads when needed: not preloaded
+                    imports.append(target)
                 url = self._build(target, sources, (*trail, path)).url
                 return f"{match[1]}{match[2]}{url}{match[2]}"
 

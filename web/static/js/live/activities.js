@@ -6,7 +6,6 @@
 // through textContent (dom.js h()).
 
 import { fill, fmt, h, icon, localTime, nameFor } from "./dom.js";
-import { mergeTexts } from "./merge.js";
 
 const inputs = new Map(); // form key -> unsaved value (string, boolean or array)
 const busy = new Set(); // form keys whose command is on its way
@@ -1337,9 +1336,11 @@ function draftSection(draft, sec, { final }) {
           class: "btn btn--small",
           "data-focus-key": `${k}:combine`,
           on: {
-            click: () => {
+            click: async () => {
               // A three-way merge from the text both started from: their changes go into mine once,
-              // and the shared starting text is never repeated (merge.js).
+              // and the shared starting text is never repeated (merge.js, fetched the first time it is
+              // needed: most pages never meet a conflict, and the phone's first load stays light).
+              const { mergeTexts } = await import("./merge.js");
               const result = mergeTexts(baseTexts.get(k) ?? "", String(value(k, "")), sec.text || "");
               remember(k, result.text);
               remember(citeKey, [...new Set([...sec.citations, ...value(citeKey, [])])]);
